@@ -1,0 +1,251 @@
+"""``async_to_sync``: call an async function from sync code and block for its result.
+
+Where the coroutine runs:
+
+* in a thread that is running a ``sync_to_async`` call: on the loop awaiting that call
+  (it is idle in this respect: it is awaiting us), so loop-bound state stays on its loop;
+* inside :class:`AsyncSingleThreadContext`: on the loop the context's first call used;
+* with ``force_new_loop=True``: on a fresh loop in a fresh thread, closed afterwards;
+* otherwise: on asgiref's shared, long-lived loop thread (see ``_loop_thread``).
+
+Meanwhile the calling thread serves a :class:`CurrentThreadExecutor`, so thread-sensitive
+``sync_to_async`` calls made by the coroutine come back to it.
+
+Tasks the coroutine starts and leaves unfinished are cancelled and awaited before the call
+returns, like :func:`asyncio.run` (and asgiref 3.x, which closed a loop per call) would, when
+the loop is one asgiref owns; the loop itself lives on, so loop-bound resources keep
+working (see ``_task_scope``). On the application's own loop (the awaiting loop of an outer
+``sync_to_async``) they are left to that loop, which outlives the call, as in 3.x.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future
+from types import TracebackType
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from ._context import await_handling, copy_bound_self, restore_context
+from ._coroutines import is_async_callable, unmark_coroutine_function
+from ._current_thread_executor import CurrentThreadExecutor
+from ._loop_thread import LoopThread, shared_loop_thread
+from ._sync_to_async import awaiting_loop
+from ._task_scope import TaskScope
+from ._thread_sensitive import set_enclosing_call_executor
+
+__all__ = ["AsyncSingleThreadContext", "AsyncToSync", "async_to_sync"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_single_thread_var: contextvars.ContextVar[AsyncSingleThreadContext | None] = (
+    contextvars.ContextVar("asgiref.sync.single_thread_context", default=None)
+)
+
+_LOOP_THREAD_ERROR = (
+    "You cannot use AsyncToSync in the same thread as an async event loop - "
+    "just await the async function directly."
+)
+
+
+class _Outcome:
+    """What the coroutine produced, plus its final context (to replay in the caller)."""
+
+    __slots__ = ("context", "error", "value")
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.context: contextvars.Context | None = None
+
+
+class AsyncToSync(Generic[_P, _R]):
+    """Wrap an async callable so that calling the wrapper from sync code blocks for it.
+
+    Raises :class:`RuntimeError` when called from a thread that runs an event loop (that
+    would block the loop), unless ``force_new_loop=True``.
+    """
+
+    def __init__(
+        self, awaitable: Callable[_P, Awaitable[_R]], force_new_loop: bool = False
+    ) -> None:
+        if not callable(awaitable):
+            raise TypeError(
+                f"async_to_sync expected an async callable, got {type(awaitable).__name__}"
+            )
+        if not is_async_callable(awaitable):
+            # Callables returning awaitables cannot be told apart from sync ones without
+            # calling them, so this is a warning, as in asgiref 3.x.
+            warnings.warn(
+                f"async_to_sync was passed a non-async-marked callable: {awaitable!r}",
+                stacklevel=2,
+            )
+        self.awaitable = awaitable
+        self.force_new_loop = force_new_loop
+        functools.update_wrapper(self, awaitable)
+        unmark_coroutine_function(self)
+        copy_bound_self(awaitable, self)
+
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not self.force_new_loop and asyncio._get_running_loop() is not None:
+            raise RuntimeError(_LOOP_THREAD_ERROR)
+        own_loop: LoopThread | None = None
+        if self.force_new_loop:
+            own_loop = LoopThread("asgiref-async-to-sync-new-loop")
+            loop = own_loop.loop
+        else:
+            loop = _target_loop()
+        try:
+            outcome = self._run_on(loop, args, kwargs)
+        finally:
+            if own_loop is not None:
+                own_loop.stop()
+        if outcome.context is not None:
+            restore_context(outcome.context)
+        if outcome.error is not None:
+            error = outcome.error
+            del outcome
+            raise error
+        value: _R = outcome.value
+        return value
+
+    def _run_on(self, loop: asyncio.AbstractEventLoop, args: Any, kwargs: Any) -> _Outcome:
+        executor = CurrentThreadExecutor()
+        done: Future[_Outcome] = Future()
+        coro = self._main(executor, done, sys.exc_info()[1], args, kwargs)
+        context = contextvars.copy_context()
+        started: list[asyncio.Task[None]] = []
+        try:
+            try:
+                loop.call_soon_threadsafe(_start, loop, coro, started, context=context)
+            except RuntimeError:
+                if not loop.is_closed():
+                    raise
+                coro.close()
+                raise RuntimeError(
+                    f"async_to_sync could not schedule {self.awaitable!r}: its event loop is closed"
+                ) from None
+            executor.run_until_future(done)
+        except BaseException:
+            # Interrupted (Ctrl-C can land even inside call_soon_threadsafe): nobody will
+            # collect the result any more, so the coroutine must not run on unowned.
+            executor._close_after_failed_start()
+            _cancel_soon(loop, coro, started)
+            raise
+        return done.result()
+
+    async def _main(
+        self,
+        executor: CurrentThreadExecutor,
+        done: Future[_Outcome],
+        handling: BaseException | None,
+        args: Any,
+        kwargs: Any,
+    ) -> None:
+        outcome = _Outcome()
+        set_enclosing_call_executor(executor)
+        scope = TaskScope()
+        scope.enter()
+        try:
+            outcome.value = await await_handling(handling, self.awaitable, *args, **kwargs)
+        except BaseException as exc:
+            outcome.error = exc
+        finally:
+            try:
+                await scope.cancel_leftovers()
+            finally:
+                outcome.context = contextvars.copy_context()
+                done.set_result(outcome)
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)  # type: ignore[arg-type]
+
+
+def _start(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, None],
+    started: list[asyncio.Task[None]],
+) -> None:
+    started.append(loop.create_task(coro))
+
+
+def _cancel_soon(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, None],
+    started: list[asyncio.Task[None]],
+) -> None:
+    def cancel() -> None:
+        # Runs after _start if _start was scheduled at all (callbacks run in order).
+        if started:
+            started[0].cancel()
+        else:
+            coro.close()
+
+    try:
+        loop.call_soon_threadsafe(cancel)
+    except RuntimeError:
+        coro.close()  # the loop is closed: nothing of the call can run any more
+
+
+def _target_loop() -> asyncio.AbstractEventLoop:
+    single = _single_thread_var.get()
+    if single is not None:
+        return single._loop()
+    parent = awaiting_loop()
+    if parent is not None and parent.is_running():
+        return parent
+    return shared_loop_thread().loop
+
+
+class AsyncSingleThreadContext:
+    """Context manager: every ``async_to_sync`` call inside it runs on one loop and thread.
+
+    The first call inside the context picks the loop (by the usual rules); later calls reuse
+    it even from threads that would otherwise use another. Re-entrant: nested contexts use
+    the outermost one's loop.
+    """
+
+    def __init__(self) -> None:
+        self._chosen: asyncio.AbstractEventLoop | None = None
+        self._token: contextvars.Token[AsyncSingleThreadContext | None] | None = None
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        chosen = self._chosen
+        if chosen is None or not chosen.is_running():
+            parent = awaiting_loop()
+            chosen = parent if parent is not None and parent.is_running() else None
+            chosen = chosen or shared_loop_thread().loop
+            self._chosen = chosen
+        return chosen
+
+    def __enter__(self) -> AsyncSingleThreadContext:
+        if _single_thread_var.get() is None:
+            self._token = _single_thread_var.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _single_thread_var.reset(self._token)
+            self._token = None
+
+
+def async_to_sync(
+    awaitable: Callable[_P, Awaitable[_R]] | None = None, *, force_new_loop: bool = False
+) -> Any:
+    """Turn an async callable into a blocking one; usable as a decorator, with or without
+    ``(force_new_loop=True)``."""
+    if awaitable is None:
+        return lambda f: AsyncToSync(f, force_new_loop=force_new_loop)
+    return AsyncToSync(awaitable, force_new_loop=force_new_loop)

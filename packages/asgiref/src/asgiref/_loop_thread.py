@@ -1,0 +1,125 @@
+"""Long-lived event loops that ``async_to_sync`` runs coroutines on.
+
+A plain thread (one with no event loop of its own and not serving a ``sync_to_async`` call)
+hands its coroutine to one shared loop running in a daemon thread. Reusing that loop is what
+makes ``async_to_sync`` cheap (no loop setup and teardown per call), and it keeps loop-bound
+resources such as connection pools usable from call to call and from thread to thread.
+
+Invariants:
+
+* The shared loop is created lazily on first use, never at import, and recreated in a
+  forked child (the parent's loop thread does not exist there).
+* Every loop here records which call started which task (``_task_scope``), so that a call
+  cancels and awaits the tasks it leaves behind without touching other calls' tasks.
+* At interpreter exit the loop cancels what is left, finalises async generators, shuts its
+  default executor down, stops, and is closed after its thread is joined.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+
+from ._task_scope import scoped_task_factory
+
+__all__ = ["LoopThread", "shared_loop_thread", "stop_shared_loop_thread"]
+
+
+class LoopThread:
+    """An event loop running forever in its own daemon thread."""
+
+    def __init__(self, name: str = "asgiref-async-to-sync") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_task_factory(scoped_task_factory)  # type: ignore[arg-type]
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            # Only stop() ends the thread: a coroutine calling loop.stop() on the shared loop
+            # would otherwise strand every caller waiting on it.
+            while not self._stopping:
+                self.loop.run_forever()
+        finally:
+            asyncio.set_event_loop(None)
+
+    def is_usable(self) -> bool:
+        return self.thread.is_alive() and not self.loop.is_closed()
+
+    def stop(self) -> None:
+        """Cancel leftovers, finalise, stop and close the loop; join its thread."""
+        if self.loop.is_closed():
+            return
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("A LoopThread cannot stop itself from its own thread")
+        if self.thread.is_alive():
+            try:
+                done = asyncio.run_coroutine_threadsafe(self._finish(), self.loop)
+                done.result()
+            except RuntimeError:
+                pass  # the loop already stopped
+            self._stopping = True
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+        self.loop.close()
+
+    async def _finish(self) -> None:
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.loop.shutdown_asyncgens()
+        await self.loop.shutdown_default_executor()
+
+
+_lock = threading.Lock()
+_shared: LoopThread | None = None
+_hooks_installed = False
+# Loops inherited by a forked child: their thread is gone, so they can neither run nor be
+# closed cleanly; they are kept referenced so that no "unclosed loop" warning fires later.
+_orphans: list[LoopThread] = []
+
+
+def shared_loop_thread() -> LoopThread:
+    """The process-wide loop thread, started on first use."""
+    global _shared
+    shared = _shared
+    if shared is not None:
+        return shared
+    with _lock:
+        if _shared is None:
+            _install_hooks()
+            _shared = LoopThread()
+        return _shared
+
+
+def stop_shared_loop_thread() -> None:
+    """Stop the shared loop (at exit; tests may call it to start afresh)."""
+    global _shared
+    with _lock:
+        shared, _shared = _shared, None
+    if shared is not None:
+        shared.stop()
+
+
+def _forget_after_fork() -> None:
+    global _shared, _lock
+    _lock = threading.Lock()
+    if _shared is not None:
+        _orphans.append(_shared)
+        _shared = None
+
+
+def _install_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(stop_shared_loop_thread)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_after_fork)

@@ -1,0 +1,177 @@
+"""``sync_to_async``: await a blocking function, run in a thread.
+
+Invariants:
+
+* The function runs in a copy of the awaiting coroutine's context (or in the context the
+  caller supplied); the changes it makes to context variables are replayed into the
+  awaiting coroutine afterwards, also when it raises.
+* While the function runs, its thread records the awaiting loop, so an ``async_to_sync``
+  call made inside runs its coroutine on that loop instead of starting another.
+* Cancelling the awaiting coroutine (``asyncio.wait_for`` timeouts included) returns control
+  to it at once; a function that already started runs to completion in its thread (Python
+  cannot interrupt a thread), one still queued never starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from ._context import copy_bound_self, restore_context, run_handling
+from ._coroutines import is_async_callable, markcoroutinefunction
+from ._current_thread_executor import CurrentThreadExecutor
+from ._thread_sensitive import thread_sensitive_executor
+
+__all__ = ["SyncToAsync", "awaiting_loop", "sync_to_async"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_thread_state = threading.local()
+
+
+def awaiting_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop awaiting the ``sync_to_async`` call this thread is running, if any."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
+    return loop
+
+
+class SyncToAsync(Generic[_P, _R]):
+    """Wrap a sync callable so that awaiting the wrapper runs it in a thread.
+
+    ``thread_sensitive=True`` (the default) runs it in the one thread that all
+    thread-sensitive code of this call chain shares (see :mod:`asgiref.sync`);
+    ``thread_sensitive=False`` runs it in ``executor`` or, without one, in the loop's default
+    executor. ``context`` is the :class:`contextvars.Context` to run the function in; by
+    default a copy of the caller's context.
+    """
+
+    def __init__(
+        self,
+        func: Callable[_P, _R],
+        thread_sensitive: bool = True,
+        executor: Executor | None = None,
+        context: contextvars.Context | None = None,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"sync_to_async expected a callable, got {type(func).__name__}")
+        if is_async_callable(func):
+            raise TypeError(
+                f"sync_to_async can only be applied to sync functions; {func!r} is async"
+            )
+        if thread_sensitive and executor is not None:
+            raise TypeError(
+                "executor must not be set when thread_sensitive is True "
+                "(pass thread_sensitive=False to run in your executor)"
+            )
+        self.func = func
+        self._thread_sensitive = thread_sensitive
+        self._executor = executor
+        self._context = context
+        functools.update_wrapper(self, func)
+        copy_bound_self(func, self)
+        markcoroutinefunction(self)
+
+    async def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        loop = asyncio.get_running_loop()
+        context = self._context if self._context is not None else contextvars.copy_context()
+        handling = sys.exc_info()[1]
+        call = functools.partial(self.thread_handler, loop, context, handling, args, kwargs)
+        future = self._start(loop, call)
+        try:
+            return await future
+        finally:
+            # A cancelled call may still be running in its thread: only a finished call's
+            # context is stable enough to copy back.
+            if future.done() and not future.cancelled():
+                restore_context(context)
+
+    def _start(self, loop: asyncio.AbstractEventLoop, call: Callable[[], _R]) -> asyncio.Future[_R]:
+        if not self._thread_sensitive:
+            return loop.run_in_executor(self._executor, call)
+        executor = thread_sensitive_executor()
+        try:
+            submitted = executor.submit(call)
+        except RuntimeError:
+            if not isinstance(executor, CurrentThreadExecutor) or not executor.closed:
+                raise
+            # The enclosing async_to_sync returned between the choice and the submit (a
+            # leftover task of it is calling us): use the next thread in line.
+            submitted = thread_sensitive_executor().submit(call)
+        return asyncio.wrap_future(submitted, loop=loop)
+
+    def thread_handler(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> Any:
+        """Runs in the worker thread and calls the function.
+
+        Subclasses may wrap it (Channels 3/4's ``DatabaseSyncToAsync`` closed stale database
+        connections around ``super().thread_handler(loop, *args, **kwargs)``); everything
+        after ``loop`` is private and must be passed through unchanged.
+        """
+        return self._call_in_thread(loop, *args, **kwargs)
+
+    def _call_in_thread(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        context: contextvars.Context,
+        handling: BaseException | None,
+        args: Any,
+        kwargs: Any,
+    ) -> _R:
+        previous = getattr(_thread_state, "loop", None)
+        _thread_state.loop = loop
+        try:
+            result: _R = run_handling(handling, context.run, self.func, *args, **kwargs)
+            return result
+        finally:
+            _thread_state.loop = previous
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        # Decorating a method: bind like a function would, keeping the coroutine marking.
+        if instance is None:
+            return self
+        bound: Any = functools.partial(self.__call__, instance)  # type: ignore[arg-type]
+        return markcoroutinefunction(bound)
+
+
+@overload
+def sync_to_async(
+    func: None = None,
+    *,
+    thread_sensitive: bool = True,
+    executor: Executor | None = None,
+    context: contextvars.Context | None = None,
+) -> Callable[[Callable[_P, _R]], Callable[_P, Coroutine[Any, Any, _R]]]: ...
+
+
+@overload
+def sync_to_async(
+    func: Callable[_P, _R],
+    *,
+    thread_sensitive: bool = True,
+    executor: Executor | None = None,
+    context: contextvars.Context | None = None,
+) -> Callable[_P, Coroutine[Any, Any, _R]]: ...
+
+
+def sync_to_async(
+    func: Callable[_P, _R] | None = None,
+    *,
+    thread_sensitive: bool = True,
+    executor: Executor | None = None,
+    context: contextvars.Context | None = None,
+) -> Any:
+    """Turn a sync callable into an awaitable one; usable as ``@sync_to_async`` or
+    ``@sync_to_async(thread_sensitive=False)``."""
+
+    def wrap(f: Callable[_P, _R]) -> SyncToAsync[_P, _R]:
+        return SyncToAsync(f, thread_sensitive=thread_sensitive, executor=executor, context=context)
+
+    if func is None:
+        return wrap
+    return wrap(func)

@@ -1,0 +1,66 @@
+"""Which tasks belong to an ``async_to_sync`` call, so that the call can clean them up.
+
+On a loop asgiref owns, ``async_to_sync`` gives ``asyncio.run`` semantics to the tasks its
+coroutine starts: whatever is still pending when the coroutine returns is cancelled and
+awaited before the call returns, exactly as when asgiref 3.x closed its per-call loop. So a
+fire-and-forget task (an unawaited ASGI application in a test, a request's helper task)
+never keeps running into the next call, while the loop itself (and every loop-bound resource
+without a task of its own: connection pools, locks, queues) lives on.
+
+Invariant: a task belongs to the scope found in the context it is created in. Tasks inherit
+their creator's context, so a task started by a task of the call belongs to the call too. A
+task created in a fresh ``contextvars.Context()`` belongs to no call and runs until it ends
+or the loop is closed: the way to keep a background task alive across calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import weakref
+from collections.abc import Coroutine
+from typing import Any
+
+from ._context import internal_var
+
+__all__ = ["TaskScope", "scoped_task_factory"]
+
+_scope_var = internal_var("asgiref.sync.task_scope")
+
+
+class TaskScope:
+    """The tasks started, directly or not, by one ``async_to_sync`` call."""
+
+    def __init__(self) -> None:
+        self.tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def enter(self) -> None:
+        """Make tasks created from the current context (and its copies) members."""
+        _scope_var.set(self)
+
+    async def cancel_leftovers(self) -> None:
+        """Cancel the members still pending and wait until they have finished.
+
+        Cancelled tasks may start others while they unwind, hence the rounds; a task that
+        swallows cancellation forever would block here, as it would block ``asyncio.run``.
+        """
+        current = asyncio.current_task()
+        while True:
+            pending = [task for task in self.tasks if task is not current and not task.done()]
+            if not pending:
+                return
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def scoped_task_factory(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+) -> asyncio.Task[Any]:
+    """Task factory recording each new task in the scope of the context it starts in."""
+    task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+    context: contextvars.Context | None = kwargs.get("context")
+    scope = context.get(_scope_var) if context is not None else _scope_var.get(None)
+    if scope is not None:
+        scope.tasks.add(task)
+    return task

@@ -1,0 +1,112 @@
+"""The abstract channel-layer interface.
+
+Every layer (in-memory, Redis, RabbitMQ, shared memory, third-party) subclasses
+:class:`BaseChannelLayer`. The guarantees each method gives are written down in
+``conformance/README.md`` and checked by the ``asgi_conformance`` suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from ._capacity import CapacityMatcher, CapacityPattern
+from ._names import (
+    MAX_NAME_LENGTH,
+    non_local_name,
+    require_valid_channel_name,
+    require_valid_channel_names,
+    require_valid_group_name,
+)
+
+__all__ = ["BaseChannelLayer", "ChannelLayer"]
+
+
+@runtime_checkable
+class ChannelLayer(Protocol):
+    """Structural type of a channel layer, for code that only talks to one."""
+
+    extensions: list[str]
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+
+    async def new_channel(self, prefix: str = "specific.") -> str: ...
+
+
+class BaseChannelLayer:
+    """Base class for channel layers.
+
+    ``extensions`` lists the optional parts a layer implements: ``"groups"``
+    (``group_add``/``group_discard``/``group_send``) and ``"flush"``.
+
+    Subclasses implement the coroutine methods; the defaults raise
+    ``NotImplementedError`` so that a partial layer fails loudly.
+    """
+
+    MAX_NAME_LENGTH: ClassVar[int] = MAX_NAME_LENGTH
+    extensions: list[str] = []
+
+    def __init__(
+        self,
+        expiry: float = 60,
+        capacity: int = 100,
+        channel_capacity: Mapping[CapacityPattern, int] | None = None,
+    ) -> None:
+        self.expiry = expiry
+        self.capacity = capacity
+        self.channel_capacity = channel_capacity
+        self._capacities = CapacityMatcher(capacity, channel_capacity)
+
+    # Capacity -----------------------------------------------------------------
+
+    def get_capacity(self, channel: str) -> int:
+        """Return the capacity of *channel*, after ``channel_capacity`` patterns."""
+        return self._capacities.capacity_for(channel)
+
+    # Names (thin wrappers over the pure rules, kept for upstream compatibility) -
+
+    def require_valid_channel_name(self, name: str, receive: bool = False) -> bool:
+        require_valid_channel_name(name, receive=receive)
+        return True
+
+    def require_valid_group_name(self, name: str) -> bool:
+        require_valid_group_name(name)
+        return True
+
+    def valid_channel_names(self, names: Iterable[str], receive: bool = False) -> bool:
+        names = list(names)
+        if not names:
+            raise TypeError("At least one channel name is required")
+        require_valid_channel_names(names, receive=receive)
+        return True
+
+    def non_local_name(self, name: str) -> str:
+        return non_local_name(name)
+
+    # The interface ------------------------------------------------------------
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        raise NotImplementedError("send() needs to be implemented by the layer")
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        raise NotImplementedError("receive() needs to be implemented by the layer")
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        raise NotImplementedError("new_channel() needs to be implemented by the layer")
+
+    async def group_add(self, group: str, channel: str) -> None:
+        raise NotImplementedError("This layer does not support groups")
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        raise NotImplementedError("This layer does not support groups")
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        raise NotImplementedError("This layer does not support groups")
+
+    async def flush(self) -> None:
+        raise NotImplementedError("This layer does not support flush")
+
+    async def close(self) -> None:
+        """Release connections and tasks; the default has nothing to release."""

@@ -1,0 +1,114 @@
+"""Pure rules for channel and group names.
+
+A name is 1-99 ASCII characters from letters, digits, ``-``, ``_`` and ``.``.
+A process-local channel name contains exactly one ``!``: everything up to and
+including it (the *non-local part*) names the process that owns the channel,
+and the rest identifies the channel inside that process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Final
+
+from ._errors import InvalidChannelName, InvalidGroupName
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "is_process_local",
+    "is_valid_channel_name",
+    "is_valid_group_name",
+    "non_local_name",
+    "require_valid_channel_name",
+    "require_valid_channel_names",
+    "require_valid_group_name",
+]
+
+#: Names must be strictly shorter than this.
+MAX_NAME_LENGTH: Final = 100
+
+_CHANNEL_RE: Final = re.compile(r"[a-zA-Z0-9\-_.]+(![a-zA-Z0-9\-_.]*)?", re.ASCII)
+_GROUP_RE: Final = re.compile(r"[a-zA-Z0-9\-_.]+", re.ASCII)
+
+
+def is_valid_channel_name(name: object, *, receive: bool = False) -> bool:
+    """Return whether *name* is a valid channel name.
+
+    With ``receive=True`` a process-local name must end at its ``!``: that is the
+    form a server receives on when it reads every channel of one process.
+    """
+    if not isinstance(name, str):
+        return False
+    return _channel_name_ok(name, receive)
+
+
+# Layers validate the same few names on every send and receive; remembering
+# the verdict for recent names takes the regex off the hot path.
+@lru_cache(maxsize=4096)
+def _channel_name_ok(name: str, receive: bool) -> bool:
+    if not 0 < len(name) < MAX_NAME_LENGTH or _CHANNEL_RE.fullmatch(name) is None:
+        return False
+    return not (receive and "!" in name and not name.endswith("!"))
+
+
+def is_valid_group_name(name: object) -> bool:
+    """Return whether *name* is a valid group name (no ``!`` allowed)."""
+    return (
+        isinstance(name, str)
+        and 0 < len(name) < MAX_NAME_LENGTH
+        and _GROUP_RE.fullmatch(name) is not None
+    )
+
+
+def _describe(name: object) -> str:
+    text = repr(name)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def require_valid_channel_name(name: object, *, receive: bool = False) -> str:
+    """Return *name* unchanged, or raise :class:`InvalidChannelName` saying why."""
+    if is_valid_channel_name(name, receive=receive):
+        return name  # type: ignore[return-value]
+    if not isinstance(name, str):
+        reason = f"must be a str, got {type(name).__name__}"
+    elif not 0 < len(name) < MAX_NAME_LENGTH:
+        reason = f"must be 1 to {MAX_NAME_LENGTH - 1} characters long, got {len(name)}"
+    elif receive and "!" in name and _CHANNEL_RE.fullmatch(name):
+        reason = "must end at the '!' when receiving on a process-local prefix"
+    else:
+        reason = "may contain only ASCII letters, digits, '-', '_', '.' and at most one '!'"
+    raise InvalidChannelName(f"Channel name {_describe(name)} is invalid: it {reason}")
+
+
+def require_valid_group_name(name: object) -> str:
+    """Return *name* unchanged, or raise :class:`InvalidGroupName` saying why."""
+    if is_valid_group_name(name):
+        return name  # type: ignore[return-value]
+    if not isinstance(name, str):
+        reason = f"must be a str, got {type(name).__name__}"
+    elif not 0 < len(name) < MAX_NAME_LENGTH:
+        reason = f"must be 1 to {MAX_NAME_LENGTH - 1} characters long, got {len(name)}"
+    else:
+        reason = "may contain only ASCII letters, digits, '-', '_' and '.'"
+    raise InvalidGroupName(f"Group name {_describe(name)} is invalid: it {reason}")
+
+
+def require_valid_channel_names(names: Iterable[object], *, receive: bool = False) -> list[str]:
+    """Validate several channel names at once; the first bad one raises."""
+    return [require_valid_channel_name(name, receive=receive) for name in names]
+
+
+def is_process_local(name: str) -> bool:
+    """Return whether *name* is a process-local channel (it contains ``!``)."""
+    return "!" in name
+
+
+def non_local_name(name: str) -> str:
+    """Return the part of *name* up to and including the ``!``.
+
+    Names without ``!`` are returned unchanged.
+    """
+    index = name.find("!")
+    return name if index < 0 else name[: index + 1]

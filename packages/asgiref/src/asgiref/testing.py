@@ -1,0 +1,5 @@
+"""Test helpers for ASGI applications."""
+
+from ._testing import ApplicationCommunicator
+
+__all__ = ["ApplicationCommunicator"]

@@ -1,0 +1,118 @@
+"""The pure channel/group name rules, with Hypothesis properties."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from asgiref.layers import (
+    MAX_NAME_LENGTH,
+    InvalidChannelName,
+    InvalidGroupName,
+    is_process_local,
+    is_valid_channel_name,
+    is_valid_group_name,
+    non_local_name,
+    require_valid_channel_name,
+    require_valid_channel_names,
+    require_valid_group_name,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+NAME_CHARS = string.ascii_letters + string.digits + "-_."
+names = st.text(alphabet=NAME_CHARS, min_size=1, max_size=MAX_NAME_LENGTH - 1)
+
+
+@pytest.mark.parametrize("name", ["http.request", "a", "x" * 99, "websocket.send!", "a.b!c-d_e"])
+def test_valid_channel_names(name: str) -> None:
+    assert is_valid_channel_name(name)
+    assert require_valid_channel_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "1 to 99 characters long, got 0"),
+        ("x" * 100, "1 to 99 characters long, got 100"),
+        ("has space", "may contain only ASCII"),
+        ("ünicode", "may contain only ASCII"),
+        ("a!b!c", "at most one '!'"),
+        ("!leading", "may contain only ASCII"),
+        (b"bytes", "must be a str, got bytes"),
+        (None, "must be a str, got NoneType"),
+    ],
+)
+def test_invalid_channel_names_say_why(name: object, reason: str) -> None:
+    assert not is_valid_channel_name(name)
+    with pytest.raises(InvalidChannelName, match=reason) as info:
+        require_valid_channel_name(name)
+    assert repr(name)[:20] in str(info.value)
+    assert isinstance(info.value, TypeError)  # upstream raised TypeError
+
+
+def test_receive_on_a_process_local_name_must_end_at_the_bang() -> None:
+    assert is_valid_channel_name("daphne.response!", receive=True)
+    assert not is_valid_channel_name("daphne.response!abc", receive=True)
+    with pytest.raises(InvalidChannelName, match="must end at the '!'"):
+        require_valid_channel_name("daphne.response!abc", receive=True)
+
+
+def test_long_names_are_shortened_in_errors() -> None:
+    with pytest.raises(InvalidChannelName) as info:
+        require_valid_channel_name("x" * 5000)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("name", ["", "bang!", "with space", "x" * 100, 3])
+def test_invalid_group_names(name: object) -> None:
+    assert not is_valid_group_name(name)
+    with pytest.raises(InvalidGroupName):
+        require_valid_group_name(name)
+
+
+def test_require_valid_channel_names_reports_the_first_bad_one() -> None:
+    assert require_valid_channel_names(["a", "b"]) == ["a", "b"]
+    with pytest.raises(InvalidChannelName, match="'b c'"):
+        require_valid_channel_names(["a", "b c", "d e"])
+
+
+def test_process_local_helpers() -> None:
+    assert is_process_local("specific.abc!def")
+    assert not is_process_local("http.request")
+    assert non_local_name("specific.abc!def") == "specific.abc!"
+    assert non_local_name("http.request") == "http.request"
+
+
+@given(names)
+def test_any_name_from_the_alphabet_is_a_valid_channel_and_group(name: str) -> None:
+    assert is_valid_channel_name(name)
+    assert is_valid_group_name(name)
+
+
+@given(names, st.text(alphabet=NAME_CHARS, max_size=20))
+def test_one_bang_makes_a_process_local_channel(prefix: str, suffix: str) -> None:
+    name = f"{prefix}!{suffix}"
+    if len(name) >= MAX_NAME_LENGTH:
+        assert not is_valid_channel_name(name)
+        return
+    assert is_valid_channel_name(name)
+    assert not is_valid_group_name(name)
+    assert non_local_name(name) == prefix + "!"
+    assert is_valid_channel_name(non_local_name(name), receive=True)
+
+
+@given(st.text(max_size=120))
+def test_validity_agrees_with_require(name: str) -> None:
+    valid = is_valid_channel_name(name)
+    try:
+        require_valid_channel_name(name)
+    except InvalidChannelName:
+        assert not valid
+    else:
+        assert valid
+
+
+@given(st.text(min_size=1, max_size=50).filter(lambda t: any(c not in NAME_CHARS for c in t)))
+def test_a_foreign_character_makes_a_group_name_invalid(name: str) -> None:
+    assert not is_valid_group_name(name)

@@ -1,0 +1,160 @@
+"""Process-level behaviour of the shared loop: clean exit, fork, no import side effects.
+
+Each scenario runs in a fresh interpreter with ``-W error`` (ResourceWarning included) so
+that a leaked thread, an unclosed loop or "Event loop is closed" shows up on stderr. Not
+``-X dev``: asyncio's debug mode logs callbacks that are slow by the wall clock, which a
+loaded machine turns into noise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def run_script(source: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(source)],
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+
+
+def test_importing_starts_no_threads_and_no_loops() -> None:
+    result = run_script(
+        """
+        import threading, asyncio
+        before = threading.active_count()
+        import asgiref.sync, asgiref.local, asgiref.server, asgiref.testing, asgiref.wsgi
+        import asgiref.compatibility, asgiref.timeout, asgiref.typing
+        import asgiref.current_thread_executor
+        assert threading.active_count() == before, threading.enumerate()
+        print("ok")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_exit_after_async_to_sync_is_clean_and_leaves_no_threads() -> None:
+    result = run_script(
+        """
+        import atexit, threading, asyncio
+        # Registered first, so it runs after asgiref's own exit handlers.
+        atexit.register(lambda: print("threads at exit:",
+                                      sorted(t.name for t in threading.enumerate())))
+        from asgiref.sync import async_to_sync, sync_to_async
+
+        async def work():
+            await sync_to_async(lambda: None)()
+            await sync_to_async(lambda: None, thread_sensitive=False)()
+            async def agen():
+                yield 1
+                yield 2
+            async for _ in agen():
+                break
+            return 5
+
+        assert async_to_sync(work)() == 5
+        assert asyncio.run(sync_to_async(lambda: 6)()) == 6
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.strip() == "threads at exit: ['MainThread']"
+
+
+def test_tasks_outliving_their_call_are_cancelled_and_awaited_at_exit() -> None:
+    result = run_script(
+        """
+        import asyncio, contextvars
+        from asgiref.sync import async_to_sync
+
+        async def background():
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                print("background cancelled at exit", flush=True)
+                raise
+
+        async def spawn():
+            # A fresh context: the task belongs to no call, so only the exit stops it.
+            contextvars.Context().run(asyncio.ensure_future, background())
+            await asyncio.sleep(0)
+
+        async_to_sync(spawn)()
+        print("call returned", flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["call returned", "background cancelled at exit"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_async_to_sync_works_in_a_forked_child() -> None:
+    result = run_script(
+        """
+        import os, asyncio, warnings
+        # Forking a process that has threads is what the test is about.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+        from asgiref.sync import async_to_sync, sync_to_async
+
+        async def pid():
+            await sync_to_async(lambda: None)()
+            return os.getpid()
+
+        assert async_to_sync(pid)() == os.getpid()
+        child = os.fork()
+        if child == 0:
+            ok = async_to_sync(pid)() == os.getpid()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(child, 0)
+        print("child exit", os.waitstatus_to_exitcode(status))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "child exit 0"
+
+
+def test_ctrl_c_while_blocked_in_async_to_sync_cancels_the_coroutine() -> None:
+    result = run_script(
+        """
+        import asyncio, signal, threading, time
+        from asgiref.sync import async_to_sync
+
+        # A runner started in the background (nohup, "cmd &") hands SIGINT down ignored;
+        # a terminal's Ctrl-C reaches Python's default handler, so test with that.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        started = threading.Event()
+        cancelled = threading.Event()
+
+        async def long_running():
+            started.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        def interrupt():
+            started.wait(30)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+        threading.Thread(target=interrupt).start()
+        try:
+            async_to_sync(long_running)()
+        except KeyboardInterrupt:
+            print("interrupted", cancelled.wait(30))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.strip() == "interrupted True"
