@@ -1,0 +1,3 @@
+"""Generic consumers for WebSocket and HTTP."""
+
+__all__: list[str] = []

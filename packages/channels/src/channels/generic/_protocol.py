@@ -1,0 +1,141 @@
+"""WebSocket consumer state shared by the sync and async consumer classes.
+
+Invariants:
+
+* ``accept`` is legal only while connecting; ``send`` only while connected.
+* ``close`` is idempotent: once closed, further closes send nothing.
+* ``disconnect()`` runs exactly once per consumer, whichever way the socket
+  ends (client close, server close, handler exception, server shutdown).
+  :meth:`WebsocketProtocol.claim_disconnect` is the single gate for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from asgiref.layers import InvalidChannelLayerError
+
+from .._frames import (
+    HeaderInput,
+    WebsocketState,
+    websocket_accept,
+    websocket_close,
+    websocket_send,
+)
+from .._types import Message
+
+__all__ = ["JsonCodec", "WebsocketProtocol", "exit_close_code", "json_text"]
+
+#: Close codes reported to ``disconnect()`` when no client close code exists.
+NORMAL_CLOSURE = 1000
+GOING_AWAY = 1001
+INTERNAL_ERROR = 1011
+
+
+def exit_close_code(exc: BaseException) -> int:
+    """Code passed to ``disconnect()`` when the consumer ends without a client close."""
+    return GOING_AWAY if isinstance(exc, asyncio.CancelledError) else INTERNAL_ERROR
+
+
+def json_text(text_data: str | None, bytes_data: bytes | None) -> str:
+    """Return the text of a frame that must carry JSON, or say what arrived instead."""
+    if text_data is None:
+        size = len(bytes_data or b"")
+        raise ValueError(f"Expected a text frame holding JSON, got a binary frame of {size} bytes")
+    return text_data
+
+
+class WebsocketProtocol:
+    """Pure bookkeeping mixed into the WebSocket consumers."""
+
+    groups: list[str] | None = None
+    channel_layer: Any
+    channel_name: str
+
+    _ws_state: WebsocketState
+    _disconnect_claimed: bool
+    _sent_close_code: int | None
+
+    def _init_protocol(self) -> None:
+        self.groups = list(self.groups or [])
+        self._ws_state = WebsocketState.CONNECTING
+        self._disconnect_claimed = False
+        self._sent_close_code = None
+
+    def _exit_code(self, exc: BaseException | None) -> int:
+        """Code for ``disconnect()`` when the consumer ends without a client close.
+
+        A handler exception reports 1011, a server shutdown (cancellation)
+        1001; a consumer that stopped itself (``StopConsumer``) reports the
+        code it closed with, or 1000.
+        """
+        if exc is not None:
+            return exit_close_code(exc)
+        return self._sent_close_code or NORMAL_CLOSURE
+
+    @property
+    def websocket_state(self) -> WebsocketState:
+        return self._ws_state
+
+    async def _join_groups(self) -> None:
+        if self.groups:
+            layer = self._group_layer()
+            for group in self.groups:
+                await layer.group_add(group, self.channel_name)
+
+    async def _leave_groups(self) -> None:
+        # A consumer that never got a channel (the layer failed at start) has
+        # joined nothing.
+        if self.groups and hasattr(self, "channel_name"):
+            layer = self._group_layer()
+            for group in self.groups:
+                await layer.group_discard(group, self.channel_name)
+
+    def _group_layer(self) -> Any:
+        layer = self.channel_layer
+        if layer is None or not hasattr(layer, "group_add"):
+            raise InvalidChannelLayerError(
+                f"{type(self).__name__}.groups is {self.groups!r}, which needs a channel layer "
+                f"with groups, but the layer is {layer!r}: configure CHANNEL_LAYERS"
+            )
+        return layer
+
+    def _accept_frame(self, subprotocol: str | None, headers: HeaderInput) -> Message:
+        self._ws_state.require(WebsocketState.CONNECTING, action="accept")
+        frame = websocket_accept(subprotocol, headers)
+        self._ws_state = WebsocketState.CONNECTED
+        return frame
+
+    def _send_frame(self, text_data: str | None, bytes_data: bytes | None) -> Message:
+        self._ws_state.require(WebsocketState.CONNECTED, action="send")
+        return websocket_send(text_data, bytes_data)
+
+    def _close_frame(self, code: int | bool | None, reason: str | None) -> Message | None:
+        if self._ws_state is WebsocketState.CLOSED:
+            return None
+        frame = websocket_close(code, reason)
+        self._ws_state = WebsocketState.CLOSED
+        self._sent_close_code = frame.get("code", NORMAL_CLOSURE)
+        return frame
+
+    def claim_disconnect(self) -> bool:
+        """Return True exactly once: the caller then runs the disconnect steps."""
+        self._ws_state = WebsocketState.CLOSED
+        if self._disconnect_claimed:
+            return False
+        self._disconnect_claimed = True
+        return True
+
+
+class JsonCodec:
+    """Overridable JSON hooks shared by both JSON consumers."""
+
+    @classmethod
+    def decode_json(cls, text_data: str) -> Any:
+        return json.loads(text_data)
+
+    @classmethod
+    def encode_json(cls, content: Any) -> str:
+        return json.dumps(content)

@@ -1,0 +1,186 @@
+"""WebSocket consumers: thin sync and async adapters over WebsocketProtocol."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+
+from .._consumer import AsyncConsumer, SyncConsumer
+from .._db import database_sync_to_async
+from .._frames import HeaderInput, websocket_payload
+from .._types import Message
+from ..exceptions import AcceptConnection, DenyConnection, StopConsumer
+from ._protocol import JsonCodec, WebsocketProtocol, json_text
+
+__all__ = [
+    "AsyncJsonWebsocketConsumer",
+    "AsyncWebsocketConsumer",
+    "JsonWebsocketConsumer",
+    "WebsocketConsumer",
+]
+
+logger = logging.getLogger("channels.consumer")
+
+
+class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
+    """Synchronous WebSocket consumer: override connect, receive and disconnect."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._init_protocol()
+
+    def websocket_connect(self, message: Message) -> None:
+        async_to_sync(self._join_groups)()
+        try:
+            self.connect()
+        except AcceptConnection:
+            self.accept()
+        except DenyConnection:
+            self.close()
+
+    def connect(self) -> None:
+        self.accept()
+
+    def accept(self, subprotocol: str | None = None, headers: HeaderInput = None) -> None:
+        SyncConsumer.send(self, self._accept_frame(subprotocol, headers))
+
+    def websocket_receive(self, message: Message) -> None:
+        text_data, bytes_data = websocket_payload(message)
+        self.receive(text_data=text_data, bytes_data=bytes_data)
+
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame from the client."""
+
+    def send(  # type: ignore[override]
+        self,
+        text_data: str | None = None,
+        bytes_data: bytes | None = None,
+        close: bool | int = False,
+    ) -> None:
+        SyncConsumer.send(self, self._send_frame(text_data, bytes_data))
+        if close:
+            self.close(close)
+
+    def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        frame = self._close_frame(code, reason)
+        if frame is not None:
+            SyncConsumer.send(self, frame)
+
+    def websocket_disconnect(self, message: Message) -> None:
+        self._run_disconnect(message.get("code", 1005))
+        raise StopConsumer()
+
+    def _run_disconnect(self, code: int) -> None:
+        if not self.claim_disconnect():
+            return
+        try:
+            async_to_sync(self._leave_groups)()
+        finally:
+            self.disconnect(code)
+
+    def disconnect(self, code: int) -> None:
+        """Called exactly once when the socket ends, however it ends."""
+
+    async def _consumer_finished(self, exc: BaseException | None) -> None:
+        if not self._disconnect_claimed:
+            await database_sync_to_async(self._run_disconnect)(self._exit_code(exc))
+
+
+class JsonWebsocketConsumer(JsonCodec, WebsocketConsumer):
+    """WebSocket consumer that speaks JSON text frames."""
+
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.receive_json(self.decode_json(json_text(text_data, bytes_data)))
+
+    def receive_json(self, content: Any) -> None:
+        """Called with each decoded JSON frame."""
+
+    def send_json(self, content: Any, close: bool | int = False) -> None:
+        self.send(text_data=self.encode_json(content), close=close)
+
+
+class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
+    """Asynchronous WebSocket consumer: override connect, receive and disconnect."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._init_protocol()
+
+    async def websocket_connect(self, message: Message) -> None:
+        await self._join_groups()
+        try:
+            await self.connect()
+        except AcceptConnection:
+            await self.accept()
+        except DenyConnection:
+            await self.close()
+
+    async def connect(self) -> None:
+        await self.accept()
+
+    async def accept(self, subprotocol: str | None = None, headers: HeaderInput = None) -> None:
+        await AsyncConsumer.send(self, self._accept_frame(subprotocol, headers))
+
+    async def websocket_receive(self, message: Message) -> None:
+        text_data, bytes_data = websocket_payload(message)
+        await self.receive(text_data=text_data, bytes_data=bytes_data)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame from the client."""
+
+    async def send(  # type: ignore[override]
+        self,
+        text_data: str | None = None,
+        bytes_data: bytes | None = None,
+        close: bool | int = False,
+    ) -> None:
+        await AsyncConsumer.send(self, self._send_frame(text_data, bytes_data))
+        if close:
+            await self.close(close)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        frame = self._close_frame(code, reason)
+        if frame is not None:
+            await AsyncConsumer.send(self, frame)
+
+    async def websocket_disconnect(self, message: Message) -> None:
+        await self._run_disconnect(message.get("code", 1005))
+        raise StopConsumer()
+
+    async def _run_disconnect(self, code: int) -> None:
+        if not self.claim_disconnect():
+            return
+        try:
+            await self._leave_groups()
+        finally:
+            await self.disconnect(code)
+
+    async def disconnect(self, code: int) -> None:
+        """Called exactly once when the socket ends, however it ends."""
+
+    async def _consumer_finished(self, exc: BaseException | None) -> None:
+        if not self._disconnect_claimed:
+            await self._run_disconnect(self._exit_code(exc))
+
+
+class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer):
+    """Asynchronous WebSocket consumer that speaks JSON text frames."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.receive_json(await self.decode_json(json_text(text_data, bytes_data)))
+
+    async def receive_json(self, content: Any) -> None:
+        """Called with each decoded JSON frame."""
+
+    async def send_json(self, content: Any, close: bool | int = False) -> None:
+        await self.send(text_data=await self.encode_json(content), close=close)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return JsonCodec.decode_json(text_data)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return JsonCodec.encode_json(content)

@@ -1,0 +1,3 @@
+"""Security middleware."""
+
+__all__: list[str] = []

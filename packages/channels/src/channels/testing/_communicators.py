@@ -1,0 +1,181 @@
+"""Communicators: drive one consumer (or a whole router) from a test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from asgiref.testing import ApplicationCommunicator
+
+from .._types import ASGIApp
+from ._login import LoginGate
+
+__all__ = ["HttpCommunicator", "WebsocketCommunicator"]
+
+HeaderPairs = Iterable[tuple[bytes, bytes]]
+
+
+def _base_scope(kind: str, path: str, headers: HeaderPairs | None) -> dict[str, Any]:
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str such as '/ws/chat/?a=1', got {type(path).__name__}")
+    parsed = urlsplit(path)
+    return {
+        "type": kind,
+        "path": unquote(parsed.path),
+        "raw_path": parsed.path.encode("latin-1", "replace"),
+        "query_string": parsed.query.encode("utf-8"),
+        "root_path": "",
+        "headers": [(bytes(name), bytes(value)) for name, value in headers or []],
+        "client": ("127.0.0.1", 0),
+        "server": ("testserver", 80),
+    }
+
+
+class _FailFastCommunicator(ApplicationCommunicator):
+    """Surfaces an application crash at once instead of after the receive timeout.
+
+    Also opens the login gate (see ``user=``) before the first input reaches
+    the application, whichever method sends it.
+    """
+
+    _gate: LoginGate
+
+    async def send_input(self, message: Any) -> None:
+        await self._gate.open()
+        await super().send_input(message)
+
+    async def receive_output(self, timeout: float = 1) -> Any:
+        if self.output_queue.empty() and not self.future.done():
+            getter = asyncio.ensure_future(self.output_queue.get())
+            await asyncio.wait(
+                {getter, self.future}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter.done():
+                return getter.result()
+            getter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await getter
+            if not self.future.done():
+                timeout = 0  # nothing arrived in time: let the base class time out and cancel
+        return await super().receive_output(timeout)
+
+
+class WebsocketCommunicator(_FailFastCommunicator):
+    """Test a WebSocket application: connect, exchange frames, disconnect.
+
+    ``user=`` logs that user in through a real session (needs the database),
+    so ``AuthMiddlewareStack`` sees an authenticated connection.
+    """
+
+    def __init__(
+        self,
+        application: ASGIApp,
+        path: str,
+        headers: HeaderPairs | None = None,
+        subprotocols: Iterable[str] | None = None,
+        spec_version: str | None = None,
+        *,
+        user: Any = None,
+    ) -> None:
+        scope = _base_scope("websocket", path, headers)
+        scope["scheme"] = "ws"
+        scope["subprotocols"] = list(subprotocols or [])
+        if spec_version is not None:
+            scope["spec_version"] = spec_version
+        self._gate = LoginGate(application, scope, user)
+        super().__init__(self._gate, scope)
+        self.response_headers: list[tuple[bytes, bytes]] | None = None
+
+    async def connect(self, timeout: float = 1) -> tuple[bool, Any]:
+        """Return ``(True, subprotocol)`` if accepted, ``(False, close_code)`` if refused."""
+        await self.send_input({"type": "websocket.connect"})
+        response = await self.receive_output(timeout)
+        if response["type"] == "websocket.close":
+            return False, response.get("code", 1000)
+        if response["type"] != "websocket.accept":
+            raise AssertionError(
+                f"Expected 'websocket.accept' or 'websocket.close', got {response['type']!r}"
+            )
+        self.response_headers = list(response.get("headers", []))
+        return True, response.get("subprotocol")
+
+    async def send_to(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Send one frame (exactly one of text or bytes) to the application."""
+        if (text_data is None) == (bytes_data is None):
+            raise ValueError("send_to() needs exactly one of text_data or bytes_data")
+        if text_data is not None:
+            if not isinstance(text_data, str):
+                raise TypeError(f"text_data must be str, got {type(text_data).__name__}")
+            await self.send_input({"type": "websocket.receive", "text": text_data})
+        else:
+            if not isinstance(bytes_data, bytes):
+                raise TypeError(f"bytes_data must be bytes, got {type(bytes_data).__name__}")
+            await self.send_input({"type": "websocket.receive", "bytes": bytes_data})
+
+    async def send_json_to(self, data: Any) -> None:
+        await self.send_to(text_data=json.dumps(data))
+
+    async def receive_from(self, timeout: float = 1) -> str | bytes:
+        """Return the next frame the application sent (text or bytes)."""
+        response = await self.receive_output(timeout)
+        if response["type"] != "websocket.send":
+            raise AssertionError(f"Expected 'websocket.send', got {response!r}")
+        if response.get("text") is not None:
+            return str(response["text"])
+        return bytes(response["bytes"])
+
+    async def receive_json_from(self, timeout: float = 1) -> Any:
+        payload = await self.receive_from(timeout)
+        if not isinstance(payload, str):
+            raise AssertionError(f"Expected a text frame holding JSON, got bytes {payload!r}")
+        return json.loads(payload)
+
+    async def disconnect(self, code: int = 1000, timeout: float = 1) -> None:
+        """Close from the client side and wait for the application to finish."""
+        await self.send_input({"type": "websocket.disconnect", "code": code})
+        await self.wait(timeout)
+
+
+class HttpCommunicator(_FailFastCommunicator):
+    """Test an HTTP application with one request; ``get_response()`` returns the result."""
+
+    def __init__(
+        self,
+        application: ASGIApp,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: HeaderPairs | None = None,
+        *,
+        user: Any = None,
+    ) -> None:
+        if not isinstance(body, bytes):
+            raise TypeError(f"body must be bytes, got {type(body).__name__}")
+        scope = _base_scope("http", path, headers)
+        scope.update({"method": method.upper(), "http_version": "1.1", "scheme": "http"})
+        self.body = body
+        self._gate = LoginGate(application, scope, user)
+        super().__init__(self._gate, scope)
+        self.sent_request = False
+
+    async def get_response(self, timeout: float = 1) -> dict[str, Any]:
+        """Send the request and return ``{"status", "headers", "body"}``."""
+        if not self.sent_request:
+            self.sent_request = True
+            await self.send_input({"type": "http.request", "body": self.body})
+        start = await self.receive_output(timeout)
+        if start["type"] != "http.response.start":
+            raise AssertionError(f"Expected 'http.response.start', got {start!r}")
+        body = b""
+        while True:
+            chunk = await self.receive_output(timeout)
+            if chunk["type"] != "http.response.body":
+                raise AssertionError(f"Expected 'http.response.body', got {chunk!r}")
+            body += chunk.get("body", b"")
+            if not chunk.get("more_body", False):
+                break
+        return {"status": start["status"], "headers": list(start.get("headers", [])), "body": body}

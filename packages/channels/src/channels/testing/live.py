@@ -1,0 +1,5 @@
+"""``ChannelsLiveServerTestCase`` under its upstream module path (imports django.test)."""
+
+from ._live import ChannelsLiveServerTestCase
+
+__all__ = ["ChannelsLiveServerTestCase"]

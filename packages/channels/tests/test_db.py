@@ -1,0 +1,63 @@
+"""database_sync_to_async and aclose_old_connections."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from channels.db import aclose_old_connections, database_sync_to_async
+from django.db import connection
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def _expire_and_report() -> tuple[int, bool]:
+    connection.ensure_connection()
+    # Mark the connection as past its lifetime; the wrapper's cleanup after
+    # the call must then close it, as Django's request_finished handler does.
+    connection.close_at = 0
+    return threading.get_ident(), connection.connection is not None
+
+
+def _is_open() -> bool:
+    return connection.connection is not None
+
+
+async def test_closes_expired_connections_around_the_call() -> None:
+    thread, was_open = await database_sync_to_async(_expire_and_report)()
+    assert was_open
+    is_open = await database_sync_to_async(_is_open)()
+    # Same thread-sensitive thread, and the expired connection was closed after the call.
+    assert is_open is False
+    assert thread != threading.get_ident()
+
+
+async def test_decorator_forms() -> None:
+    @database_sync_to_async
+    def plain(x: int) -> int:
+        return x + 1
+
+    @database_sync_to_async(thread_sensitive=False)
+    def free(x: int) -> int:
+        return x * 2
+
+    assert await plain(1) == 2
+    assert await free(4) == 8
+
+
+def test_non_callable_is_refused() -> None:
+    with pytest.raises(TypeError, match="expects a callable, got 42"):
+        database_sync_to_async(42)  # type: ignore[call-overload]
+
+
+async def test_aclose_old_connections_closes_expired_ones() -> None:
+    await database_sync_to_async(connection.ensure_connection)()
+
+    def expire() -> None:
+        connection.close_at = 0
+
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(expire)()
+    await aclose_old_connections()
+    assert await sync_to_async(_is_open)() is False
