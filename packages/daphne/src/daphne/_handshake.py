@@ -1,0 +1,74 @@
+"""Validating a WebSocket opening handshake (RFC 6455 4.2.1) before the application sees it.
+
+An invalid handshake is answered by the server (400, or 426 for a version we do not speak)
+and never reaches the application as ``websocket.connect``.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+
+from ._types import RawHeaders
+
+
+class HandshakeError(Exception):
+    def __init__(self, status: int, detail: str, headers: RawHeaders = ()) -> None:  # type: ignore[assignment]
+        super().__init__(detail)
+        self.status = status
+        self.headers = list(headers)
+
+
+def _values(headers: RawHeaders, name: bytes) -> list[bytes]:
+    return [value for key, value in headers if key.lower() == name]
+
+
+def _tokens(headers: RawHeaders, name: bytes) -> list[bytes]:
+    return [t.strip().lower() for v in _values(headers, name) for t in v.split(b",")]
+
+
+def check_handshake(method: bytes, http_version: str, headers: RawHeaders) -> list[str]:
+    """Return the offered subprotocols, or raise HandshakeError naming what is wrong."""
+    if method != b"GET":
+        raise HandshakeError(400, f"expected GET for a WebSocket handshake, got {method!r}")
+    if http_version != "1.1":
+        raise HandshakeError(
+            400, f"expected HTTP/1.1 for a WebSocket handshake, got {http_version}"
+        )
+    if not _values(headers, b"host"):
+        raise HandshakeError(400, "expected a Host header in the WebSocket handshake")
+    if b"upgrade" not in _tokens(headers, b"connection"):
+        raise HandshakeError(400, "expected 'Connection: Upgrade' in the WebSocket handshake")
+    versions = _tokens(headers, b"sec-websocket-version")
+    if versions != [b"13"]:
+        raise HandshakeError(
+            426,
+            f"expected Sec-WebSocket-Version 13, got {b','.join(versions).decode('latin-1')!r}",
+            [(b"sec-websocket-version", b"13")],
+        )
+    keys = _values(headers, b"sec-websocket-key")
+    if len(keys) != 1:
+        raise HandshakeError(400, f"expected one Sec-WebSocket-Key header, got {len(keys)}")
+    try:
+        decoded = b64decode(keys[0].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 16:
+        raise HandshakeError(400, "expected Sec-WebSocket-Key to be 16 bytes in base64")
+    offered = [
+        t.strip().decode("latin-1")
+        for v in _values(headers, b"sec-websocket-protocol")
+        for t in v.split(b",")
+        if t.strip()
+    ]
+    return offered
+
+
+def rebuild_request(target: bytes, headers: RawHeaders) -> bytes:
+    """The handshake request as bytes, for the WebSocket engine to read after we accept."""
+    lines = [b"GET " + target + b" HTTP/1.1"]
+    lines += [name + b": " + value for name, value in headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+__all__ = ["HandshakeError", "check_handshake", "rebuild_request"]

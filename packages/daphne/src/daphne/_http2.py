@@ -1,0 +1,268 @@
+# mypy: disable-error-code="no-untyped-call"
+"""HTTP/2 over TLS (ALPN ``h2``), via Twisted's HTTP/2 implementation.
+
+When TLS negotiates ``h2`` the HTTP/1.1 connection hands its transport to a Twisted
+``HTTPFactory`` channel (which runs the h2 state machine, flow control and stream
+multiplexing) whose request objects bridge each stream to an ASGI ``http`` cycle: the same
+``HttpCycle`` rules as HTTP/1.1. Twisted's request collects a stream's body before dispatch,
+so HTTP/2 bodies reach the application as one ``http.request`` message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from ._httpcycle import HttpCycle, ResponseState
+from ._scope import RequestTargetError, build_http_scope
+from ._types import Address, RawHeaders
+
+if TYPE_CHECKING:
+    from ._server import Server
+
+logger = logging.getLogger("daphne.http2")
+
+
+def h2_available() -> bool:
+    try:
+        import h2  # noqa: F401
+        import priority  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _address(addr: Any) -> Address | None:
+    host = getattr(addr, "host", None)
+    port = getattr(addr, "port", None)
+    return (host, port) if host is not None and port is not None else None
+
+
+def _request_class() -> Any:
+    from twisted.web import http
+
+    class AsgiRequest(http.Request):
+        """One HTTP/2 stream, answered by an ASGI application instance."""
+
+        server: Server
+        connection: H2Connection
+
+        def handleContentChunk(self, data: bytes) -> None:
+            # Twisted buffers the whole stream body before process(); enforce the body limit
+            # while it arrives rather than after it was stored.
+            limit = self.server.config.max_body_size
+            self.received = getattr(self, "received", 0) + len(data)
+            if getattr(self, "too_large", False):
+                return
+            if limit is not None and self.received > limit:
+                self.too_large = True
+                self.setResponseCode(413)
+                self.setHeader(b"content-type", b"text/plain; charset=utf-8")
+                self.write(f"Payload Too Large\nrequest body larger than {limit} bytes\n".encode())
+                self.finish()
+                return
+            super().handleContentChunk(data)
+
+        def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+            if getattr(self, "too_large", False):
+                return  # Already answered 413; the stored body was discarded.
+            super().requestReceived(command, path, version)
+
+        def process(self) -> None:
+            self.cycle: HttpCycle | None = None
+            self.paused = False
+            self._drain: Any = None
+            headers: RawHeaders = [
+                (name, value)
+                for name, values in self.requestHeaders.getAllRawHeaders()
+                for value in values
+            ]
+            try:
+                scope = build_http_scope(
+                    method=self.method.decode("ascii"),
+                    target=self.uri,
+                    http_version="2",
+                    headers=headers,
+                    client=_address(self.getClientAddress()),
+                    server=_address(self.getHost()),
+                    secure=True,
+                    root_path=self.server.config.root_path,
+                    proxy=self.server.config.proxy,
+                    state=self.server.lifespan_state,
+                )
+            except RequestTargetError as exc:
+                self.setResponseCode(400)
+                self.write(str(exc).encode())
+                self.finish()
+                return
+            self.cycle = cycle = HttpCycle(scope, self, expect_continue=False, keep_alive=True)
+            self.started = time.monotonic()
+            content: Any = self.content
+            content.seek(0)
+            cycle.feed_body(content.read())
+            cycle.end_body()
+            self.notifyFinish().addErrback(self._lost)
+            self.connection.active += 1
+            cycle.task = self.server.spawn(scope, cycle.receive, cycle.send, self._exited)
+
+        def _lost(self, failure: Any) -> None:
+            if self.cycle is not None:
+                self.cycle.disconnect()
+                self.server.reap_later(self.cycle.task)
+            self._wake()
+            self._done()
+
+        def _exited(self, exc: BaseException | None) -> None:
+            cycle = self.cycle
+            assert cycle is not None
+            if cycle.state is ResponseState.COMPLETE or cycle.disconnected:
+                return
+            self.server.log_app_error(cycle.scope, exc)
+            if cycle.state is ResponseState.WAITING:
+                cycle.state = ResponseState.COMPLETE
+                cycle.status = 500
+                self.server.log_http(cycle, time.monotonic() - self.started)
+                self.setResponseCode(500)
+                self.setHeader(b"content-type", b"text/plain; charset=utf-8")
+                self.write(b"Internal Server Error\n")
+                self.finish()
+                self._done()
+            else:
+                channel: Any = self.channel
+                channel.transport.loseConnection()
+
+        def _done(self) -> None:
+            self.connection.finished_one()
+
+        # ResponseSink ------------------------------------------------------------------------
+
+        @property
+        def writing_paused(self) -> bool:
+            return self.paused
+
+        def send_continue(self, cycle: HttpCycle) -> None:
+            pass  # The whole body was collected before dispatch.
+
+        def body_drained(self, cycle: HttpCycle) -> None:
+            pass
+
+        def write_head(self, cycle: HttpCycle, status: int, headers: RawHeaders) -> None:
+            self.setResponseCode(status)
+            config = self.server.config
+            if config.server_name:
+                self.responseHeaders.addRawHeader(b"server", config.server_name)
+            self.responseHeaders.addRawHeader(b"date", self.server.date.line()[6:-2])
+            for name, value in headers:
+                self.responseHeaders.addRawHeader(name, value)
+            self.registerProducer(self, True)
+
+        def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None:
+            if data:
+                self.write(data)
+            if not more:
+                self.unregisterProducer()
+                self.finish()
+                self.server.log_http(cycle, time.monotonic() - self.started)
+                self._done()
+
+        async def wait_writable(self) -> None:
+            import asyncio
+
+            while self.paused and self.cycle is not None and not self.cycle.disconnected:
+                self._drain = asyncio.get_running_loop().create_future()
+                await self._drain
+
+        # IPushProducer (HTTP/2 flow control pauses us) ---------------------------------------
+
+        def pauseProducing(self) -> None:
+            self.paused = True
+
+        def resumeProducing(self) -> None:
+            self.paused = False
+            self._wake()
+
+        def stopProducing(self) -> None:
+            self._wake()
+
+        def _wake(self) -> None:
+            drain, self._drain = self._drain, None
+            if drain is not None and not drain.done():
+                drain.set_result(None)
+
+    from twisted.internet.interfaces import IPushProducer
+    from zope.interface import classImplements  # type: ignore[import-untyped]
+
+    classImplements(AsgiRequest, IPushProducer)
+    return AsgiRequest
+
+
+class H2Connection:
+    """The HTTP/1.1 connection's stand-in after ALPN picked h2: forwards to Twisted's channel."""
+
+    def __init__(self, server: Server, transport: Any) -> None:
+        from twisted.web import http
+
+        request_class = _request_class()
+        self.server = server
+        self.transport = transport
+        self.active = 0
+        self.stopping = False
+        factory = http.HTTPFactory(reactor=server.reactor)
+        channel: Any = factory.buildProtocol(transport.getPeer())
+        self.channel = channel
+        connection = self
+
+        def make_request(*args: Any, **kwargs: Any) -> Any:
+            request = request_class(*args, **kwargs)
+            request.server = server
+            request.connection = connection
+            return request
+
+        channel.requestFactory = make_request
+
+    def start(self, data: bytes) -> None:
+        self.channel.makeConnection(self.transport)
+        self.channel.dataReceived(data)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.channel.dataReceived(data)
+
+    def connectionLost(self, reason: Any) -> None:
+        self.channel.connectionLost(reason)
+
+    def finished_one(self) -> None:
+        self.active -= 1
+        if self.stopping and self.active <= 0:
+            self._close()
+
+    def busy(self) -> bool:
+        return self.active > 0
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        if self.active <= 0:
+            self._close()
+
+    def _close(self) -> None:
+        # The h2 channel is the transport's producer, and TLS defers loseConnection until the
+        # producer goes away, which it only does on connection loss; release it first.
+        self.transport.unregisterProducer()
+        self.transport.loseConnection()
+
+
+def switch_if_negotiated(server: Server, connection: Any, data: bytes) -> bool:
+    """Hand the connection to HTTP/2 if TLS negotiated ``h2``; return whether it did."""
+    if connection.info is None or not connection.info.secure:
+        return False
+    if getattr(connection.transport, "negotiatedProtocol", None) != b"h2":
+        return False
+    connection.transport.unregisterProducer()
+    connection.head_deadline.cancel()
+    h2 = H2Connection(server, connection.transport)
+    connection.upgraded = h2
+    h2.start(data)
+    return True
+
+
+__all__ = ["H2Connection", "h2_available", "switch_if_negotiated"]

@@ -1,0 +1,186 @@
+"""One HTTP request/response exchange as the application sees it, independent of the wire.
+
+The cycle owns the ASGI ``receive``/``send`` pair for a request and enforces the message order
+(``http.response.start`` exactly once, then ``http.response.body`` until ``more_body`` is
+false). Framing and writing belong to the connection (HTTP/1.1 or HTTP/2), reached through the
+small ``ResponseSink`` protocol, so both versions share these rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import Protocol
+
+from ._types import Message, RawHeaders, Scope
+
+_DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+class ResponseSink(Protocol):
+    """What a connection offers a cycle for writing its response."""
+
+    def write_head(self, cycle: HttpCycle, status: int, headers: RawHeaders) -> None: ...
+    def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None: ...
+    def send_continue(self, cycle: HttpCycle) -> None: ...
+    def body_drained(self, cycle: HttpCycle) -> None: ...
+    async def wait_writable(self) -> None: ...
+    @property
+    def writing_paused(self) -> bool: ...
+
+
+class ResponseState(enum.Enum):
+    WAITING = "waiting"  # nothing sent yet
+    STARTED = "started"  # head sent, body in progress
+    COMPLETE = "complete"  # final body sent
+
+
+class ProtocolError(RuntimeError):
+    """The application sent a message that is not valid at this point of the exchange."""
+
+
+def validate_headers(headers: object) -> RawHeaders:
+    """Check response headers are (bytes, bytes) pairs free of CR/LF (header injection)."""
+    result = []
+    for pair in headers or ():  # type: ignore[attr-defined]
+        try:
+            name, value = pair
+        except (TypeError, ValueError):
+            raise ProtocolError(f"expected a [name, value] header pair, got {pair!r}") from None
+        if not isinstance(name, bytes) or not isinstance(value, bytes):
+            raise ProtocolError(
+                f"expected header name and value as bytes, got {type(name).__name__} "
+                f"and {type(value).__name__} for {name!r}"
+            )
+        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
+            raise ProtocolError(f"header {name!r} contains CR, LF or ':' where it must not")
+        result.append((name, value))
+    return result
+
+
+class HttpCycle:
+    """Request body in, response out, for one request."""
+
+    __slots__ = (
+        "_body",
+        "_body_delivered",
+        "_body_done",
+        "_continue_pending",
+        "_waiter",
+        "disconnected",
+        "head_only",
+        "keep_alive",
+        "response_bytes",
+        "scope",
+        "sink",
+        "state",
+        "status",
+        "task",
+    )
+
+    def __init__(
+        self, scope: Scope, sink: ResponseSink, *, expect_continue: bool, keep_alive: bool
+    ) -> None:
+        self.scope = scope
+        self.sink = sink
+        self.state = ResponseState.WAITING
+        self.keep_alive = keep_alive
+        self.head_only = scope["method"] == "HEAD"
+        self.disconnected = False
+        self.status = 0
+        self.response_bytes = 0
+        self.task: asyncio.Task[None] | None = None
+        self._body: list[bytes] = []
+        self._body_done = False
+        self._body_delivered = False
+        self._continue_pending = expect_continue
+        self._waiter: asyncio.Future[None] | None = None
+
+    # Called by the connection --------------------------------------------------------------
+
+    def feed_body(self, data: bytes) -> None:
+        self._body.append(data)
+        self._wake()
+
+    def end_body(self) -> None:
+        self._body_done = True
+        self._continue_pending = False
+        self._wake()
+
+    def buffered_body(self) -> int:
+        return sum(map(len, self._body))
+
+    def disconnect(self) -> None:
+        self.disconnected = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # The application's side ----------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        while True:
+            if self.disconnected:
+                return _DISCONNECT
+            if self._body or (self._body_done and not self._body_delivered):
+                body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+                self._body.clear()
+                # Exactly one http.request carries more_body=False; later calls wait for the
+                # client to leave or the response to complete.
+                self._body_delivered = self._body_done
+                self.sink.body_drained(self)
+                return {"type": "http.request", "body": body, "more_body": not self._body_done}
+            if self.state is ResponseState.COMPLETE:
+                return _DISCONNECT
+            if self._continue_pending:
+                self._continue_pending = False
+                if self.state is ResponseState.WAITING:
+                    self.sink.send_continue(self)
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+            self._waiter = None
+
+    async def send(self, message: Message) -> None:
+        kind = message.get("type")
+        if self.disconnected:
+            # The spec lets servers ignore sends after disconnect; raising would turn a client
+            # leaving early into a logged application error.
+            return
+        if kind == "http.response.start" and self.state is ResponseState.WAITING:
+            status = message.get("status")
+            if not isinstance(status, int) or not 100 <= status <= 599:
+                raise ProtocolError(f"expected an int status in 100..599, got {status!r}")
+            headers = validate_headers(message.get("headers", ()))
+            self.status = status
+            self.state = ResponseState.STARTED
+            self.sink.write_head(self, status, headers)
+        elif kind == "http.response.body" and self.state is ResponseState.STARTED:
+            body = message.get("body", b"")
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise ProtocolError(f"expected body as bytes, got {type(body).__name__}")
+            more = bool(message.get("more_body", False))
+            if not more:
+                self.state = ResponseState.COMPLETE
+                self._wake()
+            self.response_bytes += len(body)
+            self.sink.write_body(self, bytes(body), more)
+            if more and self.sink.writing_paused:
+                await self.sink.wait_writable()
+        else:
+            raise ProtocolError(
+                f"expected {self._expected()} in response state {self.state.value}, "
+                f"got message type {kind!r}"
+            )
+
+    def _expected(self) -> str:
+        if self.state is ResponseState.WAITING:
+            return "'http.response.start'"
+        if self.state is ResponseState.STARTED:
+            return "'http.response.body'"
+        return "no further messages"
+
+
+__all__ = ["HttpCycle", "ProtocolError", "ResponseSink", "ResponseState", "validate_headers"]

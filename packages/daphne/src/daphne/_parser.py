@@ -1,0 +1,48 @@
+"""Choosing the request parser: httptools (C, optional) or the pure-Python one.
+
+Both are driven through the same callbacks. Errors are normalised to ``ParseError`` with the
+status to answer, and upgrades to ``UpgradeRequested`` with the offset of the upgraded bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._pyparser import ParseError, PyRequestParser, UpgradeRequested
+
+try:  # The C parser is optional; the import has no side effects beyond loading it.
+    import httptools as _httptools
+except ImportError:  # pragma: no cover - exercised when httptools is absent
+    _httptools = None  # type: ignore[assignment]
+
+
+def httptools_available() -> bool:
+    return _httptools is not None
+
+
+def make_parser(handler: Any, use_httptools: bool) -> Any:
+    if use_httptools and _httptools is not None:
+        return _httptools.HttpRequestParser(handler)
+    return PyRequestParser(handler)
+
+
+def feed(parser: Any, data: bytes) -> None:
+    """Feed bytes, translating httptools' exceptions into ours."""
+    if isinstance(parser, PyRequestParser):
+        parser.feed_data(data)
+        return
+    assert _httptools is not None
+    try:
+        parser.feed_data(data)
+    except _httptools.HttpParserUpgrade as exc:
+        raise UpgradeRequested(exc.args[0]) from None
+    except _httptools.HttpParserCallbackError as exc:
+        # A callback raised; surface the original (it carries the status to answer).
+        if exc.__context__ is not None:
+            raise exc.__context__ from None
+        raise ParseError(f"invalid request: {exc}") from None
+    except _httptools.HttpParserError as exc:
+        raise ParseError(f"invalid request: {exc}") from None
+
+
+__all__ = ["ParseError", "UpgradeRequested", "feed", "httptools_available", "make_parser"]

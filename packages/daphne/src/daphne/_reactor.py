@@ -1,0 +1,67 @@
+"""Installing Twisted's asyncio reactor, on demand (never at import time: upstream #195)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+
+logger = logging.getLogger("daphne.server")
+
+
+def install_asyncio_reactor() -> Any:
+    """Return an asyncio-backed reactor, installing one on a fresh event loop if needed.
+
+    A reactor that is already installed and asyncio-backed is reused. A different reactor
+    that has not started yet is replaced (with a warning), because ASGI applications need the
+    asyncio loop to be the one driving the sockets.
+    """
+    from twisted.internet import asyncioreactor
+
+    existing = sys.modules.get("twisted.internet.reactor")
+    if existing is not None:
+        if isinstance(existing, asyncioreactor.AsyncioSelectorReactor):
+            return existing
+        if getattr(existing, "running", False):
+            raise RuntimeError(
+                "expected the asyncio Twisted reactor, got a running "
+                f"{type(existing).__name__}; install daphne's reactor before starting Twisted"
+            )
+        logger.warning(
+            "A non-asyncio Twisted reactor (%s) was installed; replacing it with the asyncio one",
+            type(existing).__name__,
+        )
+        del sys.modules["twisted.internet.reactor"]
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    from twisted.internet.main import installReactor
+
+    reactor = _lean_reactor_class()(loop)
+    installReactor(reactor)  # type: ignore[no-untyped-call]
+    return reactor
+
+
+def _lean_reactor_class() -> Any:
+    from twisted.internet import asyncioreactor
+
+    class LeanAsyncioReactor(asyncioreactor.AsyncioSelectorReactor):
+        """The asyncio reactor, minus Twisted's per-event log-context wrapper on reads.
+
+        Every readable event otherwise goes through ``callWithLogger`` (two context-manager
+        layers that only label legacy log lines). Errors in ``doRead`` are still caught,
+        logged and turned into a disconnect by ``_readOrWrite``. If a Twisted release changes
+        the private attributes used here, the stock registration is kept.
+        """
+
+        def addReader(self, reader: Any) -> None:
+            super().addReader(reader)  # type: ignore[no-untyped-call]
+            fd = getattr(self, "_readers", {}).get(reader)
+            callback = getattr(self, "_readOrWrite", None)
+            if fd is not None and callback is not None:
+                self._asyncioEventloop.add_reader(fd, callback, reader, True)
+
+    return LeanAsyncioReactor
+
+
+__all__ = ["install_asyncio_reactor"]

@@ -1,0 +1,35 @@
+"""Facts about a connection's transport, read once when it is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import address
+from twisted.internet.interfaces import ISSLTransport
+
+from ._types import Address
+
+
+def _address(addr: Any) -> Address | None:
+    if isinstance(addr, (address.IPv4Address, address.IPv6Address)):
+        return (addr.host, addr.port)
+    return None  # UNIX sockets and inherited descriptors have no host/port pair.
+
+
+@dataclass(frozen=True)
+class TransportInfo:
+    client: Address | None
+    server: Address | None
+    secure: bool
+
+    @classmethod
+    def from_transport(cls, transport: Any) -> TransportInfo:
+        return cls(
+            client=_address(transport.getPeer()),
+            server=_address(transport.getHost()),
+            secure=ISSLTransport.providedBy(transport),
+        )
+
+
+__all__ = ["TransportInfo"]

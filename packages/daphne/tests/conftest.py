@@ -1,0 +1,171 @@
+"""Fixtures: real daphne server processes on free ports, cached per configuration."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+if str(TESTS) not in sys.path:
+    # The test apps are imported by path ("daphne_test_apps:app") in the server processes.
+    sys.path.insert(0, str(TESTS))
+
+PARSERS = ["httptools", "python"]
+
+
+class ServerPool:
+    """Starts one server process per distinct configuration and stops them all at the end."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._servers: dict[str, tuple[str, int]] = {}
+
+    def get(self, app: str = "daphne_test_apps:app", **kwargs: object) -> tuple[str, int]:
+        from daphne.testing import serve
+
+        key = json.dumps([app, kwargs], sort_keys=True, default=str)
+        if key not in self._servers:
+            self._servers[key] = self._stack.enter_context(serve(app, **kwargs))
+        return self._servers[key]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def pool():
+    servers = ServerPool()
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(params=PARSERS)
+def parser(request):
+    return request.param
+
+
+@pytest.fixture
+def server(pool, parser):
+    """(host, port) of a default server, once per parser implementation."""
+    return pool.get(use_httptools=parser == "httptools")
+
+
+@pytest.fixture
+def record(tmp_path):
+    path = tmp_path / "record.jsonl"
+
+    class Recorder:
+        query = f"record={path}"
+
+        def events(self):
+            if not path.exists():
+                return []
+            return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    return Recorder()
+
+
+def pytest_configure(config):
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+
+
+def _raw_exchange(address, data, *, timeout=10.0, chunks=None):
+    """Send raw bytes (or a list of byte chunks) and read until the server closes."""
+    import socket
+
+    with socket.create_connection(address, timeout=timeout) as sock:
+        for piece in chunks if chunks is not None else [data]:
+            sock.sendall(piece)
+        received = b""
+        while True:
+            try:
+                block = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not block:
+                break
+            received += block
+        return received
+
+
+@pytest.fixture
+def raw():
+    return _raw_exchange
+
+
+def wait_for(predicate, limit=20.0):
+    """Poll until ``predicate()`` is true; fail after ``limit`` seconds (a hang guard only)."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {limit}s")
+        time.sleep(0.02)
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture():
+    return wait_for
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _cli_server(args, *, port=None, env=None, pass_fds=(), wait=True):
+    """Run ``python -m daphne <args>`` and yield the Popen once it accepts connections."""
+    import socket
+    import subprocess
+    import time
+
+    environment = {**os.environ, "PYTHONPATH": str(TESTS), **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", *args],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        pass_fds=pass_fds,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while wait and port is not None:
+            if process.poll() is not None:
+                raise AssertionError(f"daphne exited early: {process.communicate()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("daphne did not start listening") from None
+                time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()  # graceful: lets the server flush logs and run lifespan shutdown
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        process.communicate()
+
+
+@pytest.fixture
+def cli_server():
+    return _cli_server
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture():
+    return free_port

@@ -1,0 +1,174 @@
+"""The command line: argument handling, and real servers started with `python -m daphne`."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import daphne
+import httpx
+import pytest
+from daphne.cli import CommandLineInterface
+
+
+def endpoints_for(*args):
+    cli = CommandLineInterface()
+    options = cli.parser.parse_args([*args, "m:app"])
+    return cli._endpoints(options)
+
+
+def test_default_binding():
+    assert endpoints_for() == ["tcp:port=8000:interface=127.0.0.1"]
+
+
+def test_binding_options():
+    assert endpoints_for("-b", "0.0.0.0") == ["tcp:port=8000:interface=0.0.0.0"]
+    assert endpoints_for("-p", "9000") == ["tcp:port=9000:interface=127.0.0.1"]
+    assert endpoints_for("-u", "/tmp/d.sock") == ["unix:/tmp/d.sock"]
+    assert endpoints_for("--fd", "3") == ["fd:fileno=3"]
+    assert endpoints_for("-e", "tcp:1", "-e", "unix:/x") == ["tcp:1", "unix:/x"]
+    assert endpoints_for("-b", "::1", "-p", "81", "-e", "tcp:2") == [
+        r"tcp:port=81:interface=\:\:1",
+        "tcp:2",
+    ]
+
+
+def test_proxy_header_options_require_proxy_headers():
+    with pytest.raises(SystemExit, match="requires --proxy-headers"):
+        CommandLineInterface()._proxy_header(
+            CommandLineInterface().parser.parse_args(["--proxy-headers-host", "X-Real-IP", "m:a"]),
+            "host",
+            "X-Forwarded-For",
+        )
+
+
+def test_version_flag():
+    result = subprocess.run(
+        [sys.executable, "-m", "daphne", "--version"], capture_output=True, text=True
+    )
+    assert result.stdout.strip() == f"daphne {daphne.__version__}"
+
+
+def test_console_script_exists():
+    script = shutil.which("daphne", path=str(Path(sys.executable).parent))
+    assert script is not None
+    result = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+
+
+def test_bad_application_path_is_a_clear_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "daphne", "no_such_module_xyz:app"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "No module named 'no_such_module_xyz'" in result.stderr or "no_such_module_xyz" in (
+        result.stderr
+    )
+
+
+def test_serves_with_options_and_access_log(cli_server, free_port, tmp_path):
+    port = free_port()
+    log = tmp_path / "access.log"
+    args = [
+        "-p",
+        str(port),
+        "--root-path",
+        "/base",
+        "-s",
+        "edge",
+        "--access-log",
+        str(log),
+        "--proxy-headers",
+        "daphne_test_apps:app",
+    ]
+    with cli_server(args, port=port):
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/scope", headers={"X-Forwarded-For": "203.0.113.3"}
+        )
+        assert response.headers["server"] == "edge"
+        scope = response.json()
+        assert scope["root_path"] == "/base"
+        assert scope["client"][0] == "203.0.113.3"
+    assert '"GET /scope" 200' in log.read_text()
+
+
+def test_no_server_name(cli_server, free_port):
+    port = free_port()
+    with cli_server(["-p", str(port), "--no-server-name", "daphne_test_apps:app"], port=port):
+        assert "server" not in httpx.get(f"http://127.0.0.1:{port}/").headers
+
+
+def test_unix_socket(cli_server, tmp_path):
+    path = tmp_path / "daphne.sock"
+    with cli_server(["-u", str(path), "daphne_test_apps:app"], wait=False) as process:
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "daphne did not create its UNIX socket"
+            time.sleep(0.05)
+        transport = httpx.HTTPTransport(uds=str(path))
+        with httpx.Client(transport=transport) as client:
+            scope = client.get("http://local/scope").json()
+    assert scope["client"] is None
+
+
+def test_file_descriptor(cli_server):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    fd = listener.fileno()
+    with cli_server(["--fd", str(fd), "daphne_test_apps:app"], port=port, pass_fds=(fd,)):
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "Hello, world!"
+    listener.close()
+
+
+def test_endpoint_string_and_python_parser(cli_server, free_port):
+    port = free_port()
+    args = [
+        "-e",
+        f"tcp:port={port}:interface=127.0.0.1",
+        "--http-parser",
+        "python",
+        "daphne_test_apps:app",
+    ]
+    with cli_server(args, port=port):
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "Hello, world!"
+
+
+def test_unusable_endpoint_exits_with_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "daphne", "-e", "bogus:1", "daphne.access:AccessLogGenerator"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Unknown endpoint type: 'bogus'" in result.stderr
+
+
+def test_bad_fd_description_is_a_clear_error():
+    from daphne._endpoints import _parse_fd
+
+    with pytest.raises(ValueError, match="fd:fileno=<int>"):
+        _parse_fd("fd:filen=3")
+    with pytest.raises(ValueError, match="domain"):
+        _parse_fd("fd:fileno=3:domain=IPX")
+    assert _parse_fd("fd:fileno=3:domain=INET6") == (3, socket.AF_INET6)
+
+
+def test_application_error_is_logged_exactly_once(cli_server, free_port):
+    port = free_port()
+    with cli_server(["-p", str(port), "daphne_test_apps:app"], port=port) as process:
+        assert httpx.get(f"http://127.0.0.1:{port}/error").status_code == 500
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert stderr.count("RuntimeError: deliberate failure in /error") == 1, stderr
+    assert stderr.count("Traceback") == 1
