@@ -1,0 +1,339 @@
+"""``RedisChannelLayer``: lists in Redis, one atomic Lua script per operation.
+
+Layout in each shard (``B`` is the prefix, or the bucket hash tag in a cluster):
+
+* ``B:c:<channel>`` - list of items for a normal channel;
+* ``B:c:<owner>!`` - the inbox list of one layer instance: every process-local
+  channel ``<owner>!<id>`` it created routes there, so one blocking pop serves
+  them all and a group message for many of them is stored once;
+* ``B:g:<group>`` / ``B:gc:<group>`` - members of a group that route to this
+  shard (score = time added) and their capacities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import secrets
+import weakref
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from asgiref.layers import (
+    BaseChannelLayer,
+    CapacityPattern,
+    ChannelFull,
+    InvalidChannelLayerError,
+    InvalidChannelName,
+    Serializer,
+    non_local_name,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
+
+from ._codec import Codec, frame, unframe
+from ._hosts import parse_hosts
+from ._inbound import Inbound, now_ms
+from ._loopstate import BLOCK_SECONDS, LINGER_SECONDS, LoopState, Reader
+from ._ring import HashRing
+from ._scripts import GROUP_ADD, GROUP_DISCARD, GROUP_SEND, RETURN, SEND
+from ._shards import Shard, connect_shards, shard_identities
+
+__all__ = ["RedisChannelLayer"]
+
+logger = logging.getLogger("asgi_redis")
+
+
+def _positive(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InvalidChannelLayerError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+class RedisChannelLayer(BaseChannelLayer):
+    """Channel layer on Redis lists, configured like channels_redis 4's ``RedisChannelLayer``."""
+
+    extensions = ["groups", "flush"]
+
+    def __init__(
+        self,
+        hosts: Sequence[Any] | None = None,
+        prefix: str = "asgi",
+        expiry: float = 60,
+        group_expiry: float = 86400,
+        capacity: int = 100,
+        channel_capacity: Mapping[CapacityPattern, int] | None = None,
+        symmetric_encryption_keys: Sequence[str | bytes] | None = None,
+        random_prefix_length: int = 12,
+        serializer_format: str | Serializer | None = "msgpack",
+        serializer: str | Serializer | None = None,
+        cluster_buckets: int = 16,
+    ) -> None:
+        super().__init__(
+            expiry=_positive("expiry", expiry), capacity=capacity, channel_capacity=channel_capacity
+        )
+        self.group_expiry = _positive("group_expiry", group_expiry)
+        if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "{}*?[]"):
+            raise InvalidChannelLayerError(
+                f"prefix must be a non-empty str without braces or glob characters, got {prefix!r}"
+            )
+        if not isinstance(cluster_buckets, int) or not 1 <= cluster_buckets <= 16384:
+            raise InvalidChannelLayerError(
+                f"cluster_buckets must be an int from 1 to 16384, got {cluster_buckets!r}"
+            )
+        self.prefix = prefix
+        self.hosts = parse_hosts(hosts)
+        self.cluster_buckets = cluster_buckets
+        self.codec = Codec(
+            serializer if serializer is not None else serializer_format, symmetric_encryption_keys
+        )
+        self.client_prefix = secrets.token_hex(max(random_prefix_length, 8) // 2 + 1)[
+            : max(random_prefix_length, 8)
+        ]
+        self._ring = HashRing(shard_identities(self.hosts, cluster_buckets))
+        self._ttl = math.ceil(self.expiry) + 1
+        self._group_ttl = math.ceil(self.group_expiry) + 1
+        self._inbound = Inbound(self.get_capacity, self.expiry)
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._route = lru_cache(maxsize=65536)(self._compute_route)
+
+    # Routing ----------------------------------------------------------------------
+
+    def _compute_route(self, channel: str) -> tuple[str, int, str]:
+        """Return (routing name, shard index, list key) for *channel*."""
+        routing = non_local_name(channel)
+        index = self._ring.index_for(routing)
+        base = f"{{{self.prefix}.{index}}}" if self.hosts[0].kind == "cluster" else self.prefix
+        return routing, index, f"{base}:c:{routing}"
+
+    async def _state(self) -> LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None or state.closed:
+            state = LoopState(connect_shards(self.hosts, self.prefix, self.cluster_buckets))
+            self._states[loop] = state
+            await state.start()
+        return state
+
+    # Sending ----------------------------------------------------------------------
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send *message* to *channel*; raise ``ChannelFull`` if it holds ``capacity`` items."""
+        require_valid_channel_name(channel)
+        payload = self.codec.encode(message)
+        routing, index, key = self._route(channel)
+        state = await self._state()
+        now = now_ms()
+        capacity = self.get_capacity(channel)
+        item = frame(now + int(self.expiry * 1000), channel, payload)
+        # A normal channel's messages read ahead into this process still count.
+        room = capacity if "!" in routing else capacity - self._inbound.buffered(channel)
+        pushed = await state.shards[index].run(SEND, (key,), (now, room, self._ttl, item))
+        if not pushed:
+            raise ChannelFull(f"Channel {channel!r} is full: it holds {capacity} messages")
+
+    # Receiving --------------------------------------------------------------------
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Return the next message on *channel*, waiting for one.
+
+        Cancelling this at any point loses nothing: the message stays buffered for
+        the next ``receive()`` of the channel (see ``_inbound``).
+        """
+        routing, index, key = self._require_owned(channel)
+        inbound = self._inbound
+        self._keep_reading(routing)
+        while True:
+            entry = inbound.take(channel)
+            if entry is not None:
+                return self.codec.decode(entry[1], channel)
+            state = await self._state()
+            waiter = inbound.wait(channel, routing)
+            state.ensure_reader(routing, state.shards[index], key, self._read_step)
+            try:
+                await waiter
+            except BaseException:
+                if inbound.abandon(channel, routing, waiter) == 0:
+                    # Nobody waits any more: stop reading ahead, give back what was read.
+                    reader = state.readers.get(routing)
+                    if reader is not None:
+                        reader.touch(linger=False)
+                    state.nudge(routing)
+                raise
+            inbound.settle(routing)
+
+    def _keep_reading(self, routing: str) -> None:
+        """Extend the read-ahead of this loop's reader of *routing*, if it runs."""
+        state = self._states.get(asyncio.get_running_loop())
+        if state is not None:
+            reader = state.readers.get(routing)
+            if reader is not None:
+                reader.touch()
+
+    def _require_owned(self, channel: str) -> tuple[str, int, str]:
+        """Validate a name to receive on: a process-local one must be this instance's."""
+        require_valid_channel_name(channel)
+        route = self._route(channel)
+        # Compared by value: the cached route may hold an equal but distinct string.
+        if "!" in route[0] and not route[0].endswith(f".{self.client_prefix}!"):
+            raise InvalidChannelName(
+                f"Channel {channel!r} is process-local to another layer instance; "
+                f"this one only receives on names from its new_channel() "
+                f"(ending in '.{self.client_prefix}!...')"
+            )
+        return route
+
+    async def _read_step(self, reader: Reader) -> bool:
+        """One reader iteration; False means nobody waits and the reader may stop."""
+        routing = reader.routing
+        if self._inbound.interest(routing) == 0:
+            linger = reader.lingering()
+            if linger > 0 and "!" in routing:
+                # Shortly after a receive(), keep a pop armed on this process's own inbox
+                # so the next message is already here when the next receive() comes.
+                # Normal channels never read ahead with nobody waiting: a message held
+                # here could be overtaken by another process's consumer (FIFO per
+                # channel) or exceed the channel's capacity as others see it.
+                item = await reader.pop(linger)
+                if item is not None:
+                    self._deliver(routing, item)
+                return True
+            if "!" not in routing:
+                leftovers = self._inbound.take_all(routing)
+                if leftovers:
+                    await self._give_back(reader.shard, reader.key, routing, leftovers)
+                    return True
+            return False
+        # Right after a delivery the woken receiver is likely to leave: pop again at
+        # once (the pop overlaps its next send) but only for the read-ahead window, so
+        # a normal channel's next message is not held longer than that.
+        item = await reader.pop(LINGER_SECONDS if reader.delivered else BLOCK_SECONDS)
+        reader.delivered = item is not None
+        if item is not None:
+            self._deliver(routing, item)
+        return True
+
+    def _deliver(self, routing: str, item: bytes) -> None:
+        try:
+            deadline, channels, payload = unframe(item)
+        except ValueError as exc:
+            logger.error("Dropped an unreadable item from %r: %s", routing, exc)
+            return
+        if deadline <= now_ms():
+            self._inbound.expired += 1
+            return
+        for channel in channels:
+            self._inbound.push(channel, routing, deadline, payload)
+
+    async def _give_back(
+        self, shard: Shard, key: str, channel: str, leftovers: list[tuple[int, bytes]]
+    ) -> None:
+        """Return messages read for a normal channel nobody here waits for any more.
+
+        They go back to the end they are popped from, oldest last pushed, so other
+        consumers see them first and in their original order.
+        """
+        items = [frame(deadline, channel, payload) for deadline, payload in reversed(leftovers)]
+        try:
+            await shard.run(RETURN, (key,), (self._ttl, *items))
+        except BaseException:
+            for deadline, payload in leftovers:
+                self._inbound.push(channel, channel, deadline, payload)
+            raise
+
+    async def new_channel(self, prefix: str = "specific") -> str:
+        """Return a new process-local channel name that this instance receives on."""
+        name = f"{prefix.rstrip('.')}.{self.client_prefix}!{secrets.token_hex(8)}"
+        return require_valid_channel_name(name)
+
+    # Groups -----------------------------------------------------------------------
+
+    def _group_keys(self, shard: Shard, group: str) -> tuple[str, str]:
+        return shard.key("g", group), shard.key("gc", group)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        _, index, _ = self._route(channel)
+        state = await self._state()
+        shard = state.shards[index]
+        now = now_ms()
+        cutoff = now - int(self.group_expiry * 1000)
+        capacity = self.get_capacity(channel)
+        await shard.run(
+            GROUP_ADD,
+            self._group_keys(shard, group),
+            (now, cutoff, channel, capacity, self._group_ttl),
+        )
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        _, index, _ = self._route(channel)
+        state = await self._state()
+        shard = state.shards[index]
+        await shard.run(GROUP_DISCARD, self._group_keys(shard, group), (channel,))
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send *message* to every member: one script per shard, none per member."""
+        require_valid_group_name(group)
+        payload = self.codec.encode(message)
+        state = await self._state()
+        now = now_ms()
+        args = (
+            now,
+            now - int(self.group_expiry * 1000),
+            b"%013d" % (now + int(self.expiry * 1000)),
+            payload,
+        )
+        calls = [
+            shard.run(GROUP_SEND, self._group_keys(shard, group), (*args, shard.base, self._ttl))
+            for shard in state.shards
+        ]
+        results = await asyncio.gather(*calls) if len(calls) > 1 else [await calls[0]]
+        skipped = sum(int(result) for result in results)
+        if skipped:
+            logger.debug("group_send(%r) skipped %d full channels", group, skipped)
+
+    # Administration ---------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Delete every key of this prefix on every shard, and the local buffers."""
+        state = await self._state()
+        pattern = (
+            f"{{{self.prefix}.*}}:*" if self.hosts[0].kind == "cluster" else f"{self.prefix}:*"
+        )
+        for client in state.clients:
+            batch: list[bytes] = []
+            async for key in client.redis.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    await client.redis.unlink(*batch)
+                    batch = []
+            if batch:
+                await client.redis.unlink(*batch)
+        self._inbound.clear()
+
+    async def close(self) -> None:
+        """Close this loop's connections; messages read ahead for normal channels go back."""
+        loop = asyncio.get_running_loop()
+        state = self._states.pop(loop, None)
+        if state is None:
+            return
+        # Readers nobody waits on finish their pop and give read-ahead messages back.
+        readers = [r for r in state.readers.values() if self._inbound.interest(r.routing) == 0]
+        for reader in readers:
+            reader.touch(linger=False)
+            state.nudge(reader.routing)
+        tasks = [reader.task for reader in readers if reader.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=1)
+        await state.aclose()
+
+    def __repr__(self) -> str:
+        hosts = ", ".join(spec.identity for spec in self.hosts)
+        return f"<{type(self).__name__} prefix={self.prefix!r} hosts=[{hosts}]>"

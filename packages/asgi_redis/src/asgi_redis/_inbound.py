@@ -1,0 +1,192 @@
+"""Messages read from Redis but not yet returned by ``receive()``, and who waits for them.
+
+Invariants that make ``receive()`` cancellation-safe and ordered:
+
+* a receiving task never owns a network read: background readers pop items from
+  Redis and append them here, per channel, in pop order;
+* a waiter is only *woken*; it takes the oldest buffered message itself once it
+  runs, so a waiter cancelled after being woken leaves the message in the buffer
+  (and passes the wake-up on) instead of losing it;
+* buffers are bounded (the channel's capacity) and entries expire like messages
+  in Redis, so a channel nobody reads cannot grow memory without limit.
+
+The state is shared by every event loop the layer is used from (``async_to_sync``
+creates one per call), so it is guarded by a thread lock and wakes waiters of
+other loops thread-safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+
+__all__ = ["Inbound", "now_ms", "wake"]
+
+logger = logging.getLogger("asgi_redis")
+
+Buffered = tuple[int, bytes]  # (deadline in epoch ms, payload)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Inbound:
+    def __init__(self, capacity_for: Callable[[str], int], expiry: float) -> None:
+        self._capacity_for = capacity_for
+        self._sweep_every_ms = max(int(expiry * 1000), 1000)
+        self._last_sweep = now_ms()
+        self._lock = threading.Lock()
+        self._buffers: dict[str, deque[Buffered]] = {}
+        self._waiters: dict[str, deque[asyncio.Future[None]]] = {}
+        # routing key -> receivers waiting or woken but not yet running; a reader runs
+        # while it is > 0. Counting woken ones keeps a reader from giving back the
+        # message a woken receiver is about to take.
+        self._interest: Counter[str] = Counter()
+        #: Messages discarded because a local buffer was full (oldest dropped first).
+        self.overflowed = 0
+        #: Messages discarded because they expired before anyone received them.
+        self.expired = 0
+
+    # Receiving side -------------------------------------------------------------
+
+    def take(self, channel: str) -> Buffered | None:
+        """Pop the oldest unexpired buffered message of *channel*, if any."""
+        with self._lock:
+            buffer = self._buffers.get(channel)
+            if not buffer:
+                return None
+            now = now_ms()
+            while buffer:
+                entry = buffer.popleft()
+                if entry[0] > now:
+                    break
+                self.expired += 1
+            else:
+                entry = None
+            if not buffer:
+                del self._buffers[channel]
+            return entry
+
+    def wait(self, channel: str, routing: str) -> asyncio.Future[None]:
+        """Register a waiter for *channel*; its future resolves when a message may be there."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._waiters.setdefault(channel, deque()).append(future)
+            self._interest[routing] += 1
+        return future
+
+    def abandon(self, channel: str, routing: str, future: asyncio.Future[None]) -> int:
+        """Withdraw a cancelled waiter; return the remaining interest in *routing*."""
+        with self._lock:
+            if future.done() and not future.cancelled():
+                # Woken but cancelled before taking: hand the wake-up to the next waiter.
+                self._drop_interest(routing)
+                if self._buffers.get(channel):
+                    self._wake_one(channel, routing)
+            else:
+                waiters = self._waiters.get(channel)
+                if waiters is not None and future in waiters:
+                    waiters.remove(future)
+                    if not waiters:
+                        del self._waiters[channel]
+                    self._drop_interest(routing)
+            return self._interest[routing]
+
+    def settle(self, routing: str) -> None:
+        """A woken waiter is running again; it no longer counts as interest."""
+        with self._lock:
+            self._drop_interest(routing)
+
+    def interest(self, routing: str) -> int:
+        return self._interest[routing]
+
+    # Reading side ---------------------------------------------------------------
+
+    def push(self, channel: str, routing: str, deadline: int, payload: bytes) -> None:
+        """Buffer one message for *channel* and wake one of its waiters."""
+        with self._lock:
+            buffer = self._buffers.setdefault(channel, deque())
+            if len(buffer) >= self._capacity_for(channel):
+                buffer.popleft()
+                self.overflowed += 1
+                logger.warning(
+                    "Local buffer of channel %r is full (capacity %d): dropped its oldest "
+                    "message. Is anything receiving on it?",
+                    channel,
+                    self._capacity_for(channel),
+                )
+            buffer.append((deadline, payload))
+            self._wake_one(channel, routing)
+        if now_ms() - self._last_sweep > self._sweep_every_ms:
+            self.sweep()
+
+    def take_all(self, channel: str) -> list[Buffered]:
+        """Remove and return every unexpired buffered message of *channel*, oldest first."""
+        with self._lock:
+            buffer = self._buffers.pop(channel, None)
+        if not buffer:
+            return []
+        now = now_ms()
+        return [entry for entry in buffer if entry[0] > now]
+
+    def sweep(self) -> None:
+        """Drop expired entries and empty buffers of channels nobody reads."""
+        now = now_ms()
+        with self._lock:
+            self._last_sweep = now
+            for channel in list(self._buffers):
+                buffer = self._buffers[channel]
+                while buffer and buffer[0][0] <= now:
+                    buffer.popleft()
+                    self.expired += 1
+                if not buffer:
+                    del self._buffers[channel]
+
+    def clear(self) -> None:
+        """Forget every buffered message (``flush``); waiters keep waiting."""
+        with self._lock:
+            self._buffers.clear()
+
+    def buffered(self, channel: str) -> int:
+        buffer = self._buffers.get(channel)
+        return len(buffer) if buffer else 0
+
+    # Internals (lock held) -------------------------------------------------------
+
+    def _drop_interest(self, routing: str) -> None:
+        self._interest[routing] -= 1
+        if self._interest[routing] <= 0:
+            del self._interest[routing]
+
+    def _wake_one(self, channel: str, routing: str) -> None:
+        waiters = self._waiters.get(channel)
+        while waiters:
+            future = waiters.popleft()
+            if future.done():  # cancelled; its abandon() drops the interest
+                continue
+            loop = future.get_loop()
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if loop is running:
+                future.set_result(None)
+                break
+            try:
+                loop.call_soon_threadsafe(wake, future)
+                break
+            except RuntimeError:  # that loop is closed: its waiter is gone
+                self._drop_interest(routing)
+                continue
+        if waiters is not None and not waiters:
+            self._waiters.pop(channel, None)

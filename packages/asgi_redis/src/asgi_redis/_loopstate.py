@@ -1,0 +1,213 @@
+"""Everything a layer holds for one event loop: clients, readers, background tasks.
+
+Redis connections belong to the loop that opened them, so each loop the layer is
+used from (the main loop, every ``async_to_sync`` call, a Celery task, a test)
+gets its own clients. They are closed when the loop shuts down: a suspended
+async generator is registered with the loop, and ``asyncio.run`` /
+``loop.shutdown_asyncgens()`` finalize it, which closes the clients on that same
+loop. Nothing is patched, and nothing leaks when a loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
+
+from ._shards import Lease, Shard, ShardClient
+
+__all__ = ["LoopState", "Reader"]
+
+logger = logging.getLogger("asgi_redis")
+
+#: Longest a blocking pop waits before the reader re-checks whether anyone still waits.
+BLOCK_SECONDS = 2
+#: How long a reader keeps a pop armed after the last receive() of its routing key,
+#: so the next message is already on its way when the next receive() comes.
+LINGER_SECONDS = 0.1
+_MAX_BACKOFF = 2.0
+
+
+class Reader:
+    """The one task that pops items for a routing key on one loop."""
+
+    def __init__(self, routing: str, shard: Shard, key: str, idle: list[Lease]) -> None:
+        self._idle = idle
+        self.routing = routing
+        self.shard = shard
+        self.key = key
+        self.lease: Lease | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.linger_until = time.monotonic() + LINGER_SECONDS
+        #: The last pop delivered a message (its receiver may be about to leave).
+        self.delivered = False
+
+    def touch(self, linger: bool = True) -> None:
+        """A receive() came (or, with ``linger=False``, interest ended): re-check now."""
+        self.linger_until = time.monotonic() + LINGER_SECONDS if linger else 0.0
+
+    def lingering(self) -> float:
+        """Seconds left to keep reading ahead with nobody waiting (0 when over)."""
+        return max(self.linger_until - time.monotonic(), 0.0)
+
+    async def pop(self, block: float = BLOCK_SECONDS) -> bytes | None:
+        """One BRPOP on this reader's pinned connection (leased on first use)."""
+        if self.lease is None:
+            self.lease = self._idle.pop() if self._idle else await self.shard.client.lease(self.key)
+        connection = self.lease.connection
+        await connection.send_command("BRPOP", self.key, max(round(block, 3), 0.01))
+        reply = await connection.read_response(timeout=BLOCK_SECONDS + 10)
+        return reply[1] if reply else None
+
+    async def release(self, broken: bool) -> None:
+        lease, self.lease = self.lease, None
+        if lease is not None and not broken and lease.node is None and len(self._idle) < 8:
+            # Kept pinned for the next reader of this shard: saves a CLIENT ID round trip.
+            self._idle.append(lease)
+        elif lease is not None:
+            try:
+                await self.shard.client.release(lease, broken=broken)
+            except Exception as exc:
+                logger.debug("Releasing the reader connection of %r failed: %r", self.routing, exc)
+
+
+class LoopState:
+    def __init__(self, shards: list[Shard]) -> None:
+        self.shards = shards
+        self.clients: list[ShardClient] = list({id(s.client): s.client for s in shards}.values())
+        self.readers: dict[str, Reader] = {}
+        # Connections of finished readers, per client, still pinned and known by id.
+        self.idle_leases: dict[int, list[Lease]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._finalizer: AsyncGenerator[None, None] | None = None
+        self.closed = False
+
+    async def start(self) -> None:
+        async def finalizer() -> AsyncGenerator[None, None]:
+            try:
+                yield
+            finally:
+                await self._shutdown()
+
+        self._finalizer = finalizer()
+        await self._finalizer.asend(None)
+
+    def spawn(
+        self, coroutine: Awaitable[Any], name: str, *, detached: bool = False
+    ) -> asyncio.Task[Any]:
+        """Start a task of this loop's state.
+
+        A *detached* task starts in a fresh context, so it belongs to no caller: asgiref's
+        ``async_to_sync`` cancels the tasks a call leaves behind, and a long-lived
+        listener started lazily inside one sync call must outlive that call.
+        """
+        if detached:
+            task = contextvars.Context().run(asyncio.ensure_future, coroutine)
+        else:
+            task = asyncio.ensure_future(coroutine)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def nudge(self, routing: str) -> None:
+        """Wake the reader of *routing* from its blocking pop so it can re-check interest."""
+        reader = self.readers.get(routing)
+        lease = reader.lease if reader is not None else None
+        if lease is None or reader is None or self.closed:
+            return
+        client = reader.shard.client
+
+        async def unblock() -> None:
+            try:
+                await client.unblock(lease)
+            except Exception as exc:  # the reader's own timeout still bounds the wait
+                logger.debug("Could not unblock reader of %r: %r", routing, exc)
+
+        self.spawn(unblock(), f"asgi_redis unblock {routing}")
+
+    def ensure_reader(
+        self, routing: str, shard: Shard, key: str, step: Callable[[Reader], Awaitable[bool]]
+    ) -> None:
+        """Start the reader of *routing* on this loop unless one runs already."""
+        current = self.readers.get(routing)
+        if current is not None:
+            current.touch()
+            return
+        if self.closed:
+            return
+        idle = self.idle_leases.setdefault(id(shard.client), [])
+        reader = Reader(routing, shard, key, idle)
+        self.readers[routing] = reader
+        reader.task = self.spawn(self._run(reader, step), f"asgi_redis reader {routing}")
+
+    async def _run(self, reader: Reader, step: Callable[[Reader], Awaitable[bool]]) -> None:
+        """Call *step* until it returns False, surviving connection failures.
+
+        A failing server must not kill the reader: it backs off and tries again,
+        so receivers resume as soon as Redis is back. Deregistration happens with
+        no await after *step* saw no interest, so a new receiver either sees this
+        reader still registered while it can still read, or starts a new one.
+        """
+        backoff = 0.05
+        broken = False
+        try:
+            while True:
+                try:
+                    if not await step(reader):
+                        return
+                    backoff = 0.05
+                except Exception as exc:
+                    if not _is_connection_error(exc):
+                        raise
+                    logger.warning(
+                        "Reader of %r lost its Redis connection (%r); retrying in %.2fs",
+                        reader.routing,
+                        exc,
+                        backoff,
+                    )
+                    await reader.release(broken=True)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, _MAX_BACKOFF)
+        except asyncio.CancelledError:
+            broken = True
+            raise
+        finally:
+            if self.readers.get(reader.routing) is reader:
+                del self.readers[reader.routing]
+            await asyncio.shield(reader.release(broken=broken))
+
+    async def aclose(self) -> None:
+        """Stop readers and close this loop's clients (idempotent)."""
+        if self._finalizer is not None:
+            finalizer, self._finalizer = self._finalizer, None
+            await finalizer.aclose()
+        else:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        pending = [task for task in self._tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for client in self.clients:
+            try:
+                await client.aclose()
+            except Exception as exc:
+                logger.debug("Closing a Redis client failed: %r", exc)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    return isinstance(
+        exc, (ConnectionError, OSError, asyncio.TimeoutError, RedisConnectionError, RedisTimeout)
+    )

@@ -1,0 +1,301 @@
+"""``RedisPubSubChannelLayer``: Redis pub/sub for process-local channels and groups.
+
+* A process-local channel (``new_channel()``) is delivered by PUBLISH to the
+  owning instance's inbox topic: no polling, no list, lowest latency. Nobody
+  stores it: a message to an instance that is gone (or disconnected) is lost.
+* A group is a topic; ``group_add`` subscribes this instance and remembers the
+  member locally (membership is per instance, as upstream). ``group_send`` is one
+  PUBLISH whatever the number of members.
+* Normal channels (no ``!``) keep single-reader semantics (upstream #299 gave
+  every subscriber a copy): they use the same lists and readers as
+  ``RedisChannelLayer``, so each message goes to exactly one receiver.
+
+Lost connections are retried with backoff; ``on_disconnect`` and
+``on_reconnect`` callbacks (sync or async) tell the application, since messages
+published while disconnected are gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from asgiref.layers import (
+    InvalidChannelLayerError,
+    Serializer,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from ._codec import frame, unframe
+from ._core import RedisChannelLayer
+from ._inbound import now_ms
+from ._loopstate import LoopState
+from ._shards import Shard
+
+__all__ = ["RedisPubSubChannelLayer"]
+
+logger = logging.getLogger("asgi_redis")
+
+Callback = Callable[[], Any]
+
+
+def _surface_failures(pubsub: Any) -> None:
+    # redis-py would silently reconnect and resubscribe, hiding that messages were
+    # lost meanwhile; failing instead lets the layer tell the application.
+    if pubsub.connection is not None:
+        pubsub.connection.retry = Retry(NoBackoff(), 0)
+
+
+class _Subscriber:
+    """One pub/sub connection to one shard, re-established after failures."""
+
+    def __init__(self, layer: RedisPubSubChannelLayer, shard: Shard, state: LoopState) -> None:
+        self.layer = layer
+        self.shard = shard
+        self.topics: dict[str, asyncio.Event] = {}
+        self.pubsub: Any = None
+        self._own_client: Redis | None = None
+        self.task = state.spawn(self._run(), f"asgi_redis pubsub {shard.base}", detached=True)
+
+    async def subscribe(self, topic: str) -> None:
+        """Subscribe to *topic* and wait until the server confirmed it."""
+        event = self.topics.get(topic)
+        if event is None:
+            event = self.topics[topic] = asyncio.Event()
+            if self.pubsub is not None:
+                await self.pubsub.subscribe(topic)
+                _surface_failures(self.pubsub)
+        if not event.is_set():
+            # Not wait_for(): on 3.11 it can swallow a cancellation that races completion.
+            await event.wait()
+
+    async def unsubscribe(self, topic: str) -> None:
+        if self.topics.pop(topic, None) is not None and self.pubsub is not None:
+            await self.pubsub.unsubscribe(topic)
+
+    async def _connect(self) -> Any:
+        redis = self.shard.redis
+        if self.shard.client.cluster:
+            # Cluster PUBLISH reaches every node; subscribe on one of them.
+            await redis.initialize()
+            node = redis.get_nodes()[0]
+            self._own_client = Redis(host=node.host, port=node.port)
+            redis = self._own_client
+        pubsub = redis.pubsub()
+        for event in self.topics.values():
+            event.clear()
+        if self.topics:
+            await pubsub.subscribe(*self.topics)
+            _surface_failures(pubsub)
+        return pubsub
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        disconnected = False
+        try:
+            while True:
+                try:
+                    self.pubsub = await self._connect()
+                    if disconnected:
+                        await self.layer._notify(self.layer.on_reconnect)
+                        disconnected = False
+                    backoff = 0.05
+                    await self._listen()
+                except Exception as exc:
+                    if not disconnected:
+                        logger.warning("Pub/sub connection lost (%r); reconnecting", exc)
+                        disconnected = True
+                        await self.layer._notify(self.layer.on_disconnect)
+                    await self._drop()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+        finally:
+            await asyncio.shield(self._drop())
+
+    async def _listen(self) -> None:
+        while True:
+            message = await self.pubsub.get_message(timeout=None)
+            if message is None:
+                continue
+            kind = message["type"]
+            topic = message["channel"].decode()
+            if kind == "subscribe":
+                event = self.topics.get(topic)
+                if event is not None:
+                    event.set()
+            elif kind == "message":
+                self.layer._on_published(topic, message["data"])
+
+    async def _drop(self) -> None:
+        pubsub, self.pubsub = self.pubsub, None
+        client, self._own_client = self._own_client, None
+        try:
+            if pubsub is not None:
+                await pubsub.aclose()
+            if client is not None:
+                await client.aclose()
+        except Exception as exc:
+            logger.debug("Closing a pub/sub connection failed: %r", exc)
+
+
+class RedisPubSubChannelLayer(RedisChannelLayer):
+    """Pub/sub channel layer, configured like channels_redis 4's ``RedisPubSubChannelLayer``."""
+
+    def __init__(
+        self,
+        hosts: Sequence[Any] | None = None,
+        prefix: str = "asgi",
+        expiry: float = 60,
+        capacity: int = 100,
+        symmetric_encryption_keys: Sequence[str | bytes] | None = None,
+        serializer_format: str | Serializer | None = "msgpack",
+        serializer: str | Serializer | None = None,
+        on_disconnect: Callback | None = None,
+        on_reconnect: Callback | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for name, callback in (("on_disconnect", on_disconnect), ("on_reconnect", on_reconnect)):
+            if callback is not None and not callable(callback):
+                raise InvalidChannelLayerError(f"{name} must be callable, got {callback!r}")
+        super().__init__(
+            hosts=hosts, prefix=prefix, expiry=expiry, capacity=capacity,
+            symmetric_encryption_keys=symmetric_encryption_keys,
+            serializer_format=serializer_format, serializer=serializer, **kwargs,
+        )  # fmt: skip
+        self.on_disconnect = on_disconnect
+        self.on_reconnect = on_reconnect
+        # group -> local member channels; a group topic is subscribed while non-empty.
+        self._members: dict[str, set[str]] = {}
+        self._subscribers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[int, _Subscriber]
+        ] = weakref.WeakKeyDictionary()
+
+    # Topics and subscriptions --------------------------------------------------------
+
+    def _inbox_topic(self, routing: str) -> tuple[int, str]:
+        index = self._ring.index_for(routing)
+        return index, f"{self.prefix}:p:{routing}"
+
+    def _group_topic(self, group: str) -> tuple[int, str]:
+        index = self._ring.index_for(group)
+        return index, f"{self.prefix}:pg:{group}"
+
+    async def _subscriber(self, index: int) -> _Subscriber:
+        state = await self._state()
+        mine = self._subscribers.setdefault(asyncio.get_running_loop(), {})
+        subscriber = mine.get(index)
+        if subscriber is None or subscriber.task.done():
+            subscriber = mine[index] = _Subscriber(self, state.shards[index], state)
+        return subscriber
+
+    async def _notify(self, callback: Callback | None) -> None:
+        if callback is None:
+            return
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            logger.exception("The pub/sub layer's %r callback failed", callback)
+
+    def _on_published(self, topic: str, data: bytes) -> None:
+        try:
+            deadline, channels, payload = unframe(data)
+        except ValueError as exc:
+            logger.error("Dropped an unreadable message from topic %r: %s", topic, exc)
+            return
+        if topic.startswith(f"{self.prefix}:pg:"):
+            channels = sorted(self._members.get(topic[len(self.prefix) + 4 :], ()))
+        for channel in channels:
+            routing, _, _ = self._route(channel)
+            self._inbound.push(channel, routing, deadline, payload)
+
+    # The interface ------------------------------------------------------------------
+
+    async def new_channel(self, prefix: str = "specific") -> str:
+        channel = await super().new_channel(prefix)
+        index, topic = self._inbox_topic(self._route(channel)[0])
+        await (await self._subscriber(index)).subscribe(topic)
+        return channel
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        require_valid_channel_name(channel)
+        if "!" not in channel:
+            return await super().send(channel, message)
+        payload = self.codec.encode(message)
+        index, topic = self._inbox_topic(self._route(channel)[0])
+        state = await self._state()
+        item = frame(now_ms() + int(self.expiry * 1000), channel, payload)
+        await state.shards[index].redis.publish(topic, item)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        require_valid_channel_name(channel)
+        if "!" not in channel:
+            return await super().receive(channel)
+        self._require_owned(channel)
+        index, topic = self._inbox_topic(self._route(channel)[0])
+        await (await self._subscriber(index)).subscribe(topic)
+        inbound = self._inbound
+        while True:
+            entry = inbound.take(channel)
+            if entry is not None:
+                return self.codec.decode(entry[1], channel)
+            waiter = inbound.wait(channel, channel)
+            try:
+                await waiter
+            except BaseException:
+                inbound.abandon(channel, channel, waiter)
+                raise
+            inbound.settle(channel)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        self._members.setdefault(group, set()).add(channel)
+        index, topic = self._group_topic(group)
+        await (await self._subscriber(index)).subscribe(topic)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        members = self._members.get(group)
+        if members is None:
+            return
+        members.discard(channel)
+        if not members:
+            del self._members[group]
+            index, topic = self._group_topic(group)
+            await (await self._subscriber(index)).unsubscribe(topic)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        require_valid_group_name(group)
+        payload = self.codec.encode(message)
+        index, topic = self._group_topic(group)
+        state = await self._state()
+        item = frame(now_ms() + int(self.expiry * 1000), "", payload)
+        await state.shards[index].redis.publish(topic, item)
+
+    async def flush(self) -> None:
+        await super().flush()
+        mine = self._subscribers.get(asyncio.get_running_loop(), {})
+        for index, subscriber in list(mine.items()):
+            for group in list(self._members):
+                group_index, topic = self._group_topic(group)
+                if group_index == index:
+                    await subscriber.unsubscribe(topic)
+        self._members.clear()
+
+    async def close(self) -> None:
+        mine = self._subscribers.pop(asyncio.get_running_loop(), {})
+        for subscriber in mine.values():
+            subscriber.task.cancel()
+        await asyncio.gather(*(s.task for s in mine.values()), return_exceptions=True)
+        await super().close()

@@ -1,0 +1,52 @@
+"""Pins the public API: changing it must be a deliberate, visible decision."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+PUBLIC = {
+    "asgi_redis": ["__version__"],
+    "asgi_redis.core": ["RedisChannelLayer"],
+    "asgi_redis.pubsub": ["RedisPubSubChannelLayer"],
+    "asgi_redis.exceptions": ["MessageDecryptionError"],
+    "asgi_redis.serializers": ["DjangoMsgPackSerializer"],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_members(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(module.__all__) == sorted(PUBLIC[module_name])
+    for name in module.__all__:
+        member = getattr(module, name)
+        if name != "__version__":
+            assert member.__module__.startswith("asgi_redis.")
+
+
+def test_layer_signatures_follow_channels_redis() -> None:
+    import inspect
+
+    from asgi_redis.core import RedisChannelLayer
+
+    parameters = inspect.signature(RedisChannelLayer).parameters
+    for name in (
+        "hosts", "prefix", "expiry", "group_expiry", "capacity", "channel_capacity",
+        "symmetric_encryption_keys", "random_prefix_length", "serializer_format",
+    ):  # fmt: skip
+        assert name in parameters
+    assert RedisChannelLayer.extensions == ["groups", "flush"]
+
+
+def test_import_has_no_side_effects() -> None:
+    code = (
+        "import asyncio, sys, threading\n"
+        "import asgi_redis, asgi_redis.core, asgi_redis.pubsub, asgi_redis.serializers\n"
+        "assert threading.active_count() == 1\n"
+        "assert asyncio.get_event_loop_policy()._local._loop is None\n"
+        "assert 'django' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

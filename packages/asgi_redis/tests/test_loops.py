@@ -1,0 +1,84 @@
+"""One layer used from many event loops: async_to_sync-style calls, threads, loop teardown."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import warnings
+from typing import Any
+
+import redis
+from asgi_redis.core import RedisChannelLayer
+
+
+def _connected_clients(url: str, name_marker: str) -> int:
+    with redis.Redis.from_url(url) as client:
+        return sum(1 for entry in client.client_list() if entry.get("name") == name_marker)
+
+
+def test_each_asyncio_run_gets_working_connections_and_closes_them(
+    redis_url: str, prefix: str
+) -> None:
+    layer = RedisChannelLayer(hosts=[{"address": redis_url, "client_name": prefix}], prefix=prefix)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "unclosed", no "attached to a different loop"
+        for index in range(5):
+            asyncio.run(layer.send("test.loops", {"type": "n", "n": index}))
+        received = [asyncio.run(layer.receive("test.loops"))["n"] for _ in range(5)]
+        channel = asyncio.run(layer.new_channel())
+        asyncio.run(layer.send(channel, {"type": "local"}))
+        assert asyncio.run(layer.receive(channel)) == {"type": "local"}
+        asyncio.run(layer.flush())
+        gc.collect()
+    assert received == [0, 1, 2, 3, 4]
+    # Every loop's connections were closed when its loop shut down.
+    assert _connected_clients(redis_url, prefix) == 0
+
+
+def test_threads_with_their_own_loops(redis_url: str, prefix: str) -> None:
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            asyncio.run(layer.send("test.threads", {"type": "n", "n": index}))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+    async def drain() -> list[Any]:
+        values = [(await layer.receive("test.threads"))["n"] for _ in range(8)]
+        await layer.flush()
+        await layer.close()
+        return values
+
+    assert sorted(asyncio.run(drain())) == list(range(8))
+
+
+def test_receive_in_one_loop_sees_messages_read_ahead_in_another(
+    redis_url: str, prefix: str
+) -> None:
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    channel = asyncio.run(layer.new_channel())
+
+    async def send_two_receive_one() -> Any:
+        await layer.send(channel, {"type": "n", "n": 1})
+        await layer.send(channel, {"type": "n", "n": 2})
+        return await layer.receive(channel)
+
+    assert asyncio.run(send_two_receive_one())["n"] == 1
+
+    async def receive_rest() -> Any:
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+        await layer.flush()
+        await layer.close()
+        return message
+
+    assert asyncio.run(receive_rest())["n"] == 2

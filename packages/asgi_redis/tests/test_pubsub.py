@@ -1,0 +1,93 @@
+"""RedisPubSubChannelLayer behaviour, in all four topologies."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from asgi_redis.pubsub import RedisPubSubChannelLayer
+from asgiref.layers import InvalidChannelLayerError, InvalidChannelName
+
+MakeLayer = Callable[..., Awaitable[RedisPubSubChannelLayer]]
+
+
+@pytest.fixture
+def make_layer(layers: Any) -> MakeLayer:
+    return functools.partial(layers, RedisPubSubChannelLayer)
+
+
+async def test_local_channel_round_trip(make_layer: MakeLayer) -> None:
+    sender, receiver = await make_layer(), await make_layer()
+    channel = await receiver.new_channel()
+    await sender.send(channel, {"type": "hello", "n": 1})
+    assert await asyncio.wait_for(receiver.receive(channel), 5) == {"type": "hello", "n": 1}
+
+
+async def test_local_messages_keep_order(make_layer: MakeLayer) -> None:
+    layer = await make_layer()
+    channel = await layer.new_channel()
+    for index in range(30):
+        await layer.send(channel, {"type": "n", "n": index})
+    assert [(await layer.receive(channel))["n"] for _ in range(30)] == list(range(30))
+
+
+async def test_normal_channels_have_a_single_reader(make_layer: MakeLayer) -> None:
+    """Upstream #299: with pub/sub every receiver got a copy; here each message goes once."""
+    one, two = await make_layer(), await make_layer()
+    tasks = [asyncio.ensure_future(layer.receive("test.work")) for layer in (one, two, one, two)]
+    await asyncio.sleep(0.1)
+    for index in range(4):
+        await one.send("test.work", {"type": "n", "n": index})
+    results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert sorted(result["n"] for result in results) == [0, 1, 2, 3]
+
+
+async def test_groups_across_instances(make_layer: MakeLayer) -> None:
+    one, two, sender = await make_layer(), await make_layer(), await make_layer()
+    members = [(one, await one.new_channel()), (two, await two.new_channel())]
+    extra = await one.new_channel()
+    for layer, channel in [*members, (one, extra)]:
+        await layer.group_add("room", channel)
+    await one.group_discard("room", extra)
+    await sender.group_send("room", {"type": "chat", "text": "hi"})
+    for layer, channel in members:
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "chat", "text": "hi"}
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(one.receive(extra), 0.3)
+
+
+async def test_cancelled_receive_loses_nothing(make_layer: MakeLayer) -> None:
+    layer = await make_layer()
+    channel = await layer.new_channel()
+    sent, received = 0, []
+    for round_ in range(40):
+        task = asyncio.ensure_future(layer.receive(channel))
+        for _ in range(round_ % 5):
+            await asyncio.sleep(0)
+        if round_ % 2 == 0:
+            await layer.send(channel, {"type": "n", "n": sent})
+            sent += 1
+        await asyncio.sleep(0.001 * (round_ % 3))
+        task.cancel()
+        try:
+            received.append((await task)["n"])
+        except asyncio.CancelledError:
+            pass
+    while len(received) < sent:
+        received.append((await asyncio.wait_for(layer.receive(channel), 5))["n"])
+    assert received == list(range(sent))
+
+
+async def test_receive_on_foreign_local_channel_is_refused(make_layer: MakeLayer) -> None:
+    one, two = await make_layer(), await make_layer()
+    channel = await one.new_channel()
+    with pytest.raises(InvalidChannelName):
+        await two.receive(channel)
+
+
+def test_callbacks_must_be_callable(redis_url: str) -> None:
+    with pytest.raises(InvalidChannelLayerError, match="on_reconnect"):
+        RedisPubSubChannelLayer(hosts=[redis_url], on_reconnect="not callable")  # type: ignore[arg-type]
