@@ -1,0 +1,39 @@
+"""Pin the public API: adding or removing a public name must be deliberate."""
+
+from __future__ import annotations
+
+import asgi_rabbitmq
+import asgi_rabbitmq.core
+
+
+def test_package_exports() -> None:
+    assert asgi_rabbitmq.__all__ == ["__version__"]
+    assert isinstance(asgi_rabbitmq.__version__, str)
+
+
+def test_core_exports() -> None:
+    assert sorted(asgi_rabbitmq.core.__all__) == ["BrokerUnavailable", "RabbitmqChannelLayer"]
+    for name in asgi_rabbitmq.core.__all__:
+        assert getattr(asgi_rabbitmq.core, name).__module__.startswith("asgi_rabbitmq._")
+
+
+def test_layer_keeps_the_documented_constructor() -> None:
+    import inspect
+
+    parameters = inspect.signature(asgi_rabbitmq.core.RabbitmqChannelLayer).parameters
+    assert list(parameters) == [
+        "host",
+        "ssl_context",
+        "prefix",
+        "expiry",
+        "local_expiry",
+        "group_expiry",
+        "capacity",
+        "channel_capacity",
+        "local_capacity",
+        "remote_capacity",
+        "prefetch_count",
+        "connect_timeout",
+        "serializer",
+    ]
+    assert asgi_rabbitmq.core.RabbitmqChannelLayer.extensions == ["groups", "flush"]
