@@ -1,0 +1,115 @@
+"""The segment lock: a kernel file lock on the segment, plus a thread lock.
+
+Why not a semaphore: a POSIX semaphore held by a process that dies stays
+taken forever, and a lease that others "break" can race with a slow but live
+holder. ``flock`` on the segment's descriptor is released by the kernel the
+moment the holder dies, at any instruction, so recovery needs no timeout and
+can never run while the old holder is still writing. What the dead holder left
+half done is rolled back from the undo log by the next holder.
+
+``flock`` belongs to the open file description, which every thread of this
+layer instance shares, so a ``threading.Lock`` orders this instance's threads
+(``async_to_sync`` runs layers on several threads).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from ._errors import LockTimeout
+from ._journal import Journal
+
+__all__ = ["SegmentLock"]
+
+_U32: Final = struct.Struct("<I")
+# Backoff between non-blocking attempts: short first (holders keep the lock
+# for microseconds), capped so a waiting process stays cheap.
+_FIRST_PAUSE: Final = 0.00002
+_MAX_PAUSE: Final = 0.0005
+
+
+class SegmentLock:
+    """Mutual exclusion over one segment; rolls back a dead holder's change."""
+
+    def __init__(
+        self,
+        fd: int,
+        journal: Journal,
+        holder_off: int,
+        timeout: float,
+        on_recover: Callable[[], None],
+    ) -> None:
+        self._fd = fd
+        self._journal = journal
+        self._holder_off = holder_off
+        self._timeout = timeout
+        self._on_recover = on_recover
+        self._thread_lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _acquire_file_lock(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        deadline = time.monotonic() + self._timeout
+        pause = _FIRST_PAUSE
+        while True:
+            time.sleep(pause)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    holder = _U32.unpack_from(self._journal.mm, self._holder_off)[0]
+                    raise LockTimeout(
+                        f"the shared-memory lock was still held by live pid {holder} after "
+                        f"{self._timeout} s (lock_timeout); expected it to be free"
+                    ) from None
+                pause = min(pause * 2, _MAX_PAUSE)
+
+    def acquire(self) -> Journal:
+        """Take the lock, first undoing whatever a dead holder left half done."""
+        if not self._thread_lock.acquire(timeout=self._timeout):
+            raise LockTimeout(
+                f"another thread of this process held the layer lock for over {self._timeout} s"
+            )
+        try:
+            self._acquire_file_lock()
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        try:
+            journal = self._journal
+            if journal.pending():
+                journal.rollback()
+            _U32.pack_into(journal.mm, self._holder_off, self._pid)
+            self._on_recover()
+        except BaseException:
+            self._unlock()
+            raise
+        return journal
+
+    def release(self, failed: bool) -> None:
+        """Commit (or, if the holder *failed*, roll back) and let go."""
+        try:
+            if failed:
+                self._journal.rollback()
+            else:
+                self._journal.commit()
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        try:
+            _U32.pack_into(self._journal.mm, self._holder_off, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()

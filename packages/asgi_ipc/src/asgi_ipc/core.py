@@ -1,0 +1,240 @@
+"""The shared-memory channel layer: ``asgi_ipc.core.IPCChannelLayer``.
+
+Configure it like any other layer::
+
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "asgi_ipc.core.IPCChannelLayer",
+            "CONFIG": {"prefix": "mysite"},
+        }
+    }
+
+Every process on the machine that uses the same ``prefix`` shares the same
+channels and groups. Nothing crosses machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from asgiref.layers import (
+    BaseChannelLayer,
+    CapacityPattern,
+    ChannelFull,
+    InvalidMessage,
+    MessageTooLarge,
+    Serializer,
+    get_serializer,
+    non_local_name,
+    require_valid_channel_name,
+    require_valid_group_name,
+    validate_message,
+)
+
+from ._config import DEFAULT_GROUP_MEMORY, DEFAULT_MESSAGE_MEMORY, IPCConfig
+from ._errors import LockTimeout, SharedMemoryFull
+from ._session import Session
+
+__all__ = ["IPCChannelLayer", "LockTimeout", "SharedMemoryFull"]
+
+_FANOUT_BATCH = 64
+
+
+class IPCChannelLayer(BaseChannelLayer):
+    """A channel layer for the processes of one machine, over POSIX shared memory."""
+
+    extensions = ["groups", "flush"]
+
+    def __init__(
+        self,
+        prefix: str = "asgi",
+        expiry: float = 60,
+        group_expiry: float = 86400,
+        capacity: int = 100,
+        channel_capacity: Mapping[CapacityPattern, int] | None = None,
+        message_memory: int = DEFAULT_MESSAGE_MEMORY,
+        group_memory: int = DEFAULT_GROUP_MEMORY,
+        serializer: str | Serializer | None = None,
+        mode: int = 0o600,
+        lock_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity)
+        self.config = IPCConfig.build(
+            prefix=prefix,
+            expiry=expiry,
+            group_expiry=group_expiry,
+            message_memory=message_memory,
+            group_memory=group_memory,
+            mode=mode,
+            lock_timeout=lock_timeout,
+        )
+        self.prefix = prefix
+        self.group_expiry = group_expiry
+        self.serializer = get_serializer(serializer)
+        self.client_prefix = secrets.token_hex(6)
+        self._session: Session | None = None
+        self._session_lock = threading.Lock()
+
+    def _attached(self) -> Session:
+        session = self._session
+        if session is not None and session.pid == os.getpid():
+            return session
+        with self._session_lock:
+            # After a fork the parent's session belongs to the parent: the
+            # child attaches as a client of its own.
+            if self._session is None or self._session.pid != os.getpid():
+                self._session = Session(self.config)
+            return self._session
+
+    # Channels ------------------------------------------------------------------
+
+    def _encode(self, message: dict[str, Any], session: Session) -> bytes:
+        validate_message(message, check_values=False)
+        data = self.serializer.serialize(message)
+        limit = session.state.queues.max_message
+        if len(data) > limit:
+            raise MessageTooLarge(
+                f"a message serializes to {len(data)} bytes; this layer carries at most "
+                f"{limit} (one block of message_memory)"
+            )
+        return data
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        require_valid_channel_name(channel)
+        session = self._attached()
+        data = self._encode(message, session)
+        # The shared-memory work never blocks, so without this a loop of
+        # sends would starve every other task (this process's receivers
+        # included). Yielding before the push keeps cancellation clean: a
+        # cancelled send has sent nothing.
+        await asyncio.sleep(0)
+        now = time.monotonic()
+        with session.state.locked() as state:
+            bits = state.queues.push(
+                non_local_name(channel).encode("ascii"),
+                channel.encode("ascii"),
+                data,
+                now + self.expiry,
+                self.get_capacity(channel),
+                now,
+            )
+            names = session.wake(state, _slots(bits))
+        session.post(names)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        require_valid_channel_name(channel)
+        session = self._attached()
+        data = await session.demux.receive(channel)
+        try:
+            message: dict[str, Any] = self.serializer.deserialize(data)
+        except Exception as exc:
+            raise InvalidMessage(
+                f"a {len(data)}-byte message on {channel!r} could not be deserialized by "
+                f"{type(self.serializer).__name__} ({exc}); expected every process on prefix "
+                f"{self.prefix!r} to use the same serializer"
+            ) from exc
+        if not isinstance(message, dict):
+            raise InvalidMessage(
+                f"a message on {channel!r} deserialized to a {type(message).__name__}, "
+                f"expected a dict; every process on prefix {self.prefix!r} must use the "
+                "same serializer"
+            )
+        return message
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        name = f"{prefix}{self.client_prefix}!{secrets.token_hex(8)}"
+        require_valid_channel_name(name)
+        return name
+
+    # Groups --------------------------------------------------------------------
+
+    async def group_add(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        session = self._attached()
+        now = time.monotonic()
+        with session.state.locked() as state:
+            state.groups.add(
+                group.encode("ascii"), channel.encode("ascii"), now + self.group_expiry, now
+            )
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        session = self._attached()
+        with session.state.locked() as state:
+            state.groups.discard(group.encode("ascii"), channel.encode("ascii"), time.monotonic())
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        require_valid_group_name(group)
+        session = self._attached()
+        data = self._encode(message, session)
+        await asyncio.sleep(0)  # as in send: let other tasks run
+        with session.state.locked() as state:
+            members = state.groups.members(group.encode("ascii"), time.monotonic())
+        # Large groups are served in batches, each in its own lock hold, so
+        # other processes are never shut out for a whole fan-out.
+        for first in range(0, len(members), _FANOUT_BATCH):
+            self._deliver(session, members[first : first + _FANOUT_BATCH], data)
+
+    def _deliver(self, session: Session, members: list[bytes], data: bytes) -> None:
+        bits = 0
+        with session.state.locked() as state:
+            now = time.monotonic()
+            journal = state.journal
+            for member in members:
+                channel = member.decode("ascii")
+                try:
+                    bits |= state.queues.push(
+                        non_local_name(channel).encode("ascii"),
+                        member,
+                        data,
+                        now + self.expiry,
+                        self.get_capacity(channel),
+                        now,
+                    )
+                except ChannelFull:
+                    # A full member misses this message, as with every layer;
+                    # only its partial change is undone.
+                    journal.rollback()
+                    continue
+                # Each member's delivery is its own atomic step, so the undo
+                # log never has to hold a whole large group.
+                journal.commit()
+            names = session.wake(state, _slots(bits))
+        session.post(names)
+
+    # Lifecycle -----------------------------------------------------------------
+
+    async def flush(self) -> None:
+        self._attached().flush()
+
+    async def close(self) -> None:
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None and session.pid == os.getpid():
+            session.close()
+
+    def check_integrity(self) -> dict[str, int]:
+        """Verify the shared structures; raise AssertionError if any is broken.
+
+        Meant for tests and diagnostics: it walks every block under the lock.
+        """
+        session = self._attached()
+        with session.state.locked() as state:
+            return state.check()
+
+
+def _slots(bits: int) -> list[int]:
+    slots = []
+    while bits:
+        low = bits & -bits
+        slots.append(low.bit_length() - 1)
+        bits ^= low
+    return slots
