@@ -1,0 +1,1 @@
+"""The chat demo's Django project: settings, URLs and the ASGI entry point."""
