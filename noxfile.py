@@ -1,0 +1,260 @@
+"""The one task runner for the monorepo.
+
+The matrix is data, right below. ``nox --list`` shows every session;
+``nox -t ci`` runs the default CI selection (what ``scripts/test`` runs);
+everything else is runnable by name, e.g.::
+
+    nox -s "tests(channels, py3.13, django6.1)"
+    nox -s "conformance(redis)"
+    nox -s "django(6.1)"
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import nox
+
+# --------------------------------------------------------------------------- the matrix
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+DEFAULT_PYTHON = "3.11"
+
+#: Django series -> the Pythons that series supports.
+DJANGOS = {
+    "4.2": ["3.10", "3.11", "3.12"],
+    "5.2": ["3.10", "3.11", "3.12", "3.13"],
+    "6.0": ["3.12", "3.13"],
+    "6.1": ["3.12", "3.13"],
+}
+
+#: package -> (source dir, needs Django, extra local packages its tests install)
+PACKAGES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "asgiref": ("packages/asgiref", False, ("conformance",)),
+    "channels": ("packages/channels", True, ("packages/daphne",)),
+    "daphne": ("packages/daphne", True, ()),
+    "asgi_redis": ("packages/asgi_redis", False, ("conformance",)),
+    "asgi_rabbitmq": ("packages/asgi_rabbitmq", False, ("conformance",)),
+    "asgi_ipc": ("packages/asgi_ipc", False, ("conformance",)),
+    "conformance": ("conformance", False, ()),
+}
+
+#: conformance backend -> (package dir, pytest selection inside its tests)
+BACKENDS = {
+    "memory": ("conformance", "conformance/tests"),
+    "redis": ("packages/asgi_redis", "packages/asgi_redis/tests"),
+    "rabbitmq": ("packages/asgi_rabbitmq", "packages/asgi_rabbitmq/tests"),
+    "ipc": ("packages/asgi_ipc", "packages/asgi_ipc/tests"),
+}
+
+#: The Django series used by the CI selection for Django-facing packages.
+CI_DJANGO = {"3.11": "5.2", "3.13": "6.1"}
+
+#: What every pytest session needs, whatever the package.
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2", "hypothesis>=6"]
+
+ROOT = Path(__file__).parent
+REPORTS = ROOT / ".ci-reports"
+
+nox.options.error_on_missing_interpreters = True
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = []  # nothing runs by accident; use -t ci or -s NAME
+
+
+def _add_pyenv_interpreters() -> None:
+    """Let nox find pyenv's interpreters (python3.10 ... python3.13) on PATH."""
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    dirs = []
+    for version in PYTHONS:
+        found = sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin"))
+        if found:
+            dirs.append(found[-1])
+    os.environ["PATH"] = os.pathsep.join([*dirs, os.environ.get("PATH", "")])
+
+
+_add_pyenv_interpreters()
+
+
+# --------------------------------------------------------------------------- helpers
+def _install_local(session: nox.Session, *targets: str, django: str | None = None) -> None:
+    """Install our asgiref and the given local packages (never PyPI's asgiref)."""
+    args = ["./packages/asgiref", *targets, *TEST_DEPS]
+    if django:
+        args.append(f"django~={django}.0")
+    session.install(*args)
+    out = session.run(
+        "python", "-c", "import asgiref, sys; sys.stdout.write(asgiref.__file__)", silent=True
+    )
+    if "site-packages/asgiref" not in str(out):
+        session.error(f"asgiref was not installed from packages/asgiref: {out}")
+    version = session.run(
+        "python", "-c", "import asgiref, sys; sys.stdout.write(asgiref.__version__)", silent=True
+    )
+    expected = _version_of("packages/asgiref/src/asgiref/__init__.py")
+    if str(version).strip() != expected:
+        session.error(f"expected our asgiref {expected}, found {version}")
+
+
+def _version_of(path: str) -> str:
+    for line in (ROOT / path).read_text().splitlines():
+        if line.startswith("__version__"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    raise RuntimeError(f"no __version__ in {path}")
+
+
+def _with_tests_extra(path: str) -> str:
+    return f"./{path}[tests]" if _has_tests_extra(path) else f"./{path}"
+
+
+def _has_tests_extra(path: str) -> bool:
+    text = (ROOT / path / "pyproject.toml").read_text()
+    return "\ntests = [" in text or "\ntests=[" in text
+
+
+def _pytest(session: nox.Session, name: str, *args: str) -> None:
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / f"{name}.xml"
+    session.run(
+        "pytest",
+        f"--junitxml={report}",
+        "-p",
+        "no:cacheprovider",
+        *args,
+        *session.posargs,
+    )
+
+
+def _combos() -> list[nox.param]:
+    combos = []
+    for package, (_, needs_django, _) in PACKAGES.items():
+        for python in PYTHONS:
+            if needs_django:
+                for django, pythons in DJANGOS.items():
+                    if python in pythons:
+                        tags = ["ci"] if CI_DJANGO.get(python) == django else []
+                        combos.append(
+                            nox.param(
+                                python,
+                                package,
+                                django,
+                                id=f"{package}, py{python}, django{django}",
+                                tags=tags,
+                            )
+                        )
+            else:
+                tags = ["ci"] if python == DEFAULT_PYTHON else []
+                combos.append(
+                    nox.param(python, package, None, id=f"{package}, py{python}", tags=tags)
+                )
+    return combos
+
+
+# --------------------------------------------------------------------------- sessions
+@nox.session
+@nox.parametrize(("python", "package", "django"), _combos())
+def tests(session: nox.Session, package: str, django: str | None) -> None:
+    """A package's test suite on one Python (and Django) version."""
+    path, _, extras = PACKAGES[package]
+    # Siblings go in without extras: pip 23 cannot combine "./x[tests]" with another
+    # package's requirement on x.
+    targets = [_with_tests_extra(path), *(f"./{e}" for e in extras)]
+    _install_local(session, *targets, django=django)
+    name = f"tests-{package}-py{session.python}" + (f"-dj{django}" if django else "")
+    _pytest(session, name, f"{path}/tests", "-m", "not slow")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+@nox.parametrize("backend", [nox.param(b, id=b) for b in BACKENDS])
+def conformance(session: nox.Session, backend: str) -> None:
+    """The channel-layer conformance suite against one backend.
+
+    Not tagged ci: each backend's own ``tests`` session already runs its conformance subclass.
+    """
+    path, selection = BACKENDS[backend]
+    targets = (
+        [_with_tests_extra(path)]
+        if backend == "memory"
+        else [_with_tests_extra(path), "./conformance"]
+    )
+    _install_local(session, *targets)
+    if backend == "memory":
+        _pytest(session, f"conformance-{backend}", selection)
+    else:
+        _pytest(session, f"conformance-{backend}", selection, "-k", "onformance")
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """ruff format --check and ruff check over the whole tree."""
+    session.install("ruff==0.17.6")  # pinned: formatting must not drift
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def typecheck(session: nox.Session) -> None:
+    """mypy (strict, from pyproject.toml) on each package's source, one package at a time."""
+    # daphne's optional fast paths (httptools, HTTP/2) are type-checked too.
+    session.install("mypy==2.4.1", "django-stubs>=5", "httptools", "twisted[tls,http2]")
+    paths = [p for p, _, _ in PACKAGES.values()]
+    _install_local(session, *(f"./{p}" for p in paths if p != "packages/asgiref"), django="5.2")
+    for path in paths:
+        src = ROOT / path / "src"
+        # strict comes from pyproject.toml, which also tolerates ignores that only some
+        # Django-stubs versions need (warn_unused_ignores = false).
+        session.run("mypy", str(src.relative_to(ROOT)))
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def imports(session: nox.Session) -> None:
+    """Dependency-direction contracts (import-linter)."""
+    session.install("import-linter==2.16")
+    paths = [p for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
+    _install_local(session, *(f"./{p}" for p in paths), django="5.2")
+    session.run("lint-imports", "--config", "pyproject.toml")
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def build(session: nox.Session) -> None:
+    """Build sdist + wheel per package; install each wheel alone in a clean venv and import it."""
+    session.install("build>=1")
+    session.run("python", "scripts/check_builds.py", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+@nox.parametrize(
+    ("python", "django"),
+    [nox.param("3.12", "5.2", id="5.2"), nox.param("3.13", "6.1", id="6.1")],
+)
+def django(session: nox.Session, django: str) -> None:
+    """Django's own ASGI/async test modules, run from its sdist against our asgiref."""
+    session.run(
+        "python", "scripts/django_tests.py", "--django", django, *session.posargs, external=True
+    )
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def examples(session: nox.Session) -> None:
+    """The chat demo: HTTP + WebSocket tests and the headless-Chromium browser test."""
+    targets = [
+        "./packages/channels",
+        "./packages/daphne",
+        "./packages/asgi_redis",
+        "./packages/asgi_rabbitmq",
+        "./packages/asgi_ipc",
+    ]
+    if (ROOT / "examples/chat/requirements-test.txt").exists():
+        session.install("-r", "examples/chat/requirements-test.txt")
+    _install_local(session, *targets, django="5.2")
+    _pytest(session, "examples-chat", "examples/chat/tests")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Every benchmark in bench/, side by side with its peers (slow; not in CI)."""
+    session.install("uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika")
+    targets = [f"./{p}" for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
+    _install_local(session, *targets, django="5.2")
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        session.run("python", str(script.relative_to(ROOT)))
