@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from asgi_redis._inbound import Inbound, now_ms
 
@@ -54,3 +55,37 @@ async def test_woken_then_cancelled_waiter_passes_the_message_on() -> None:
     entry = inbound.take("c")
     assert entry is not None and entry[1] == b"m"
     assert inbound.interest("c") == 0
+
+
+async def test_cancelled_waiter_dequeued_by_a_push_releases_its_interest() -> None:
+    """Regression: a waiter cancelled, then skipped by a push before its receive()
+    ran abandon(), kept its interest forever, so its reader popped on after close."""
+    inbound = Inbound(lambda channel: 10, expiry=60)
+    first = inbound.wait("c", "c")
+    second = inbound.wait("c", "c")
+    first.cancel()  # Task.cancel() cancels the awaited future at once...
+    inbound.push("c", "c", now_ms() + 60_000, b"m")  # ...a reader pushes before abandon()
+    assert second.done()
+    assert inbound.abandon("c", "c", first) == 1
+    inbound.settle("c")
+    assert inbound.interest("c") == 0
+    entry = inbound.take("c")
+    assert entry is not None and entry[1] == b"m"
+
+
+async def test_a_wake_up_that_came_too_late_is_passed_on() -> None:
+    """A cross-loop wake-up dequeues the waiter and schedules wake() on its loop; if
+    the cancellation wins, abandon() must hand the wake-up to the next waiter."""
+    inbound = Inbound(lambda channel: 10, expiry=60)
+    first = inbound.wait("c", "c")
+    second = inbound.wait("c", "c")
+    with inbound._lock:  # the state _wake_one leaves for a waiter of another loop
+        inbound._buffers.setdefault("c", deque()).append((now_ms() + 60_000, b"m"))
+        assert inbound._waiters["c"].popleft() is first
+    first.cancel()  # ...and its task is cancelled before that wake() ran
+    assert inbound.abandon("c", "c", first) == 1
+    assert second.done()
+    inbound.settle("c")
+    assert inbound.interest("c") == 0
+    entry = inbound.take("c")
+    assert entry is not None and entry[1] == b"m"

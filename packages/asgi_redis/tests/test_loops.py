@@ -82,3 +82,31 @@ def test_receive_in_one_loop_sees_messages_read_ahead_in_another(
         return message
 
     assert asyncio.run(receive_rest())["n"] == 2
+
+
+def test_close_finishes_a_task_that_swallowed_its_first_cancellation() -> None:
+    """close() re-cancels: one lost CancelledError must not hang shutdown forever."""
+    from asgi_redis._loopstate import LoopState
+
+    async def main() -> tuple[int, bool]:
+        state = LoopState([])
+        await state.start()
+        swallowed = 0
+
+        async def stubborn() -> None:
+            nonlocal swallowed
+            while True:
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    swallowed += 1
+                    if swallowed > 1:
+                        raise
+
+        task = state.spawn(stubborn(), "stubborn")
+        await asyncio.sleep(0)
+        await asyncio.wait_for(state.aclose(), 10)
+        return swallowed, task.cancelled()
+
+    swallowed, cancelled = asyncio.run(main())
+    assert swallowed == 2 and cancelled

@@ -99,7 +99,11 @@ class Inbound:
                     waiters.remove(future)
                     if not waiters:
                         del self._waiters[channel]
-                    self._drop_interest(routing)
+                elif self._buffers.get(channel):
+                    # Already dequeued by a wake-up that found it cancelled (or whose
+                    # cross-loop wake() came too late): pass that wake-up on.
+                    self._wake_one(channel, routing)
+                self._drop_interest(routing)
             return self._interest[routing]
 
     def settle(self, routing: str) -> None:

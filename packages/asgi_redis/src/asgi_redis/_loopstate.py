@@ -32,6 +32,9 @@ BLOCK_SECONDS = 2
 #: so the next message is already on its way when the next receive() comes.
 LINGER_SECONDS = 0.1
 _MAX_BACKOFF = 2.0
+#: close() re-cancels background tasks this often, waiting this long each time.
+_SHUTDOWN_ROUNDS = 5
+_SHUTDOWN_WAIT = 1.0
 
 
 class Reader:
@@ -158,7 +161,9 @@ class LoopState:
         backoff = 0.05
         broken = False
         try:
-            while True:
+            # Checking ``closed`` too: a cancellation swallowed somewhere below (a
+            # timeout racing it, say) must not leave a reader popping after close.
+            while not self.closed:
                 try:
                     if not await step(reader):
                         return
@@ -195,11 +200,17 @@ class LoopState:
         if self.closed:
             return
         self.closed = True
-        pending = [task for task in self._tasks if not task.done()]
-        for task in pending:
-            task.cancel()
+        pending = {task for task in self._tasks if not task.done()}
+        # Cancel until done, a bounded number of times: a task whose cancellation was
+        # swallowed below it gets another one instead of hanging close() forever.
+        for _ in range(_SHUTDOWN_ROUNDS):
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=_SHUTDOWN_WAIT)
         if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+            logger.warning("%d background task(s) ignored cancellation at close", len(pending))
         for client in self.clients:
             try:
                 await client.aclose()
