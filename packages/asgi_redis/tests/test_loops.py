@@ -110,3 +110,40 @@ def test_close_finishes_a_task_that_swallowed_its_first_cancellation() -> None:
 
     swallowed, cancelled = asyncio.run(main())
     assert swallowed == 2 and cancelled
+
+
+def test_a_pop_cancelled_in_flight_keeps_its_item(redis_url: str, prefix: str) -> None:
+    """The server may have popped an item for a reader that is cancelled (its loop
+    ends, close()): the pop is finished, and the item is given back, not dropped."""
+    from asgi_redis._loopstate import Reader
+
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+
+    async def main() -> tuple[bytes | None, Any]:
+        await layer.send("test.rescue", {"type": "kept"})
+        state = await layer._state()
+        shard = state.shards[0]
+        _, _, key = layer._route("test.rescue")
+        reader = Reader("test.rescue", shard, key, [])
+        reader.lease = await shard.client.lease(key)
+        popping = asyncio.ensure_future(reader.pop(2))
+        await asyncio.sleep(0)  # it sends BRPOP and waits for the reply, not yet read
+        popping.cancel()
+        try:
+            await popping
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the pop finished before it could be cancelled")
+        rescued = reader.rescued
+        assert rescued is not None
+        await layer._rescue(reader, rescued)
+        await reader.release(broken=True)
+        message = await asyncio.wait_for(layer.receive("test.rescue"), 5)
+        await layer.flush()
+        await layer.close()
+        return rescued, message
+
+    rescued, message = asyncio.run(main())
+    assert rescued is not None and rescued.endswith(b"kept")
+    assert message == {"type": "kept"}

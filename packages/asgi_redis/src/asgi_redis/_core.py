@@ -153,7 +153,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 return self.codec.decode(entry[1], channel)
             state = await self._state()
             waiter = inbound.wait(channel, routing)
-            state.ensure_reader(routing, state.shards[index], key, self._read_step)
+            state.ensure_reader(routing, state.shards[index], key, self._read_step, self._rescue)
             try:
                 await waiter
             except BaseException:
@@ -189,33 +189,68 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def _read_step(self, reader: Reader) -> bool:
         """One reader iteration; False means nobody waits and the reader may stop."""
+        if "!" in reader.routing:
+            return await self._read_inbox(reader)
+        return await self._read_channel(reader)
+
+    async def _read_inbox(self, reader: Reader) -> bool:
+        """This instance's own inbox: nobody else reads it, so it may read ahead."""
         routing = reader.routing
         if self._inbound.interest(routing) == 0:
             linger = reader.lingering()
-            if linger > 0 and "!" in routing:
-                # Shortly after a receive(), keep a pop armed on this process's own inbox
-                # so the next message is already here when the next receive() comes.
-                # Normal channels never read ahead with nobody waiting: a message held
-                # here could be overtaken by another process's consumer (FIFO per
-                # channel) or exceed the channel's capacity as others see it.
-                item = await reader.pop(linger)
-                if item is not None:
-                    self._deliver(routing, item)
-                return True
-            if "!" not in routing:
-                leftovers = self._inbound.take_all(routing)
-                if leftovers:
-                    await self._give_back(reader.shard, reader.key, routing, leftovers)
-                    return True
-            return False
-        # Right after a delivery the woken receiver is likely to leave: pop again at
-        # once (the pop overlaps its next send) but only for the read-ahead window, so
-        # a normal channel's next message is not held longer than that.
-        item = await reader.pop(LINGER_SECONDS if reader.delivered else BLOCK_SECONDS)
+            if linger <= 0:
+                return False
+            # Shortly after a receive(), keep a pop armed so the next message is
+            # already here when the next receive() comes.
+            block = linger
+        else:
+            # Right after a delivery the woken receiver is likely to leave: pop again
+            # at once (the pop overlaps its next send), for the read-ahead window only.
+            block = LINGER_SECONDS if reader.delivered else BLOCK_SECONDS
+        item = await reader.pop(block)
         reader.delivered = item is not None
         if item is not None:
             self._deliver(routing, item)
         return True
+
+    async def _read_channel(self, reader: Reader) -> bool:
+        """A normal channel: pop only while a receiver waits.
+
+        Other processes may consume the same channel, so nothing is read ahead: a
+        held message would be overtaken (FIFO per channel), count against capacity
+        as others see it, and a pop in flight when the loop ends would lose it.
+        """
+        routing = reader.routing
+        inbound = self._inbound
+        if inbound.waiting(routing):
+            item = await reader.pop(BLOCK_SECONDS)
+            if item is not None:
+                self._deliver(routing, item)
+            return True
+        if inbound.interest(routing) == 0:
+            # Read for a receiver that was cancelled: give it back, oldest first.
+            leftovers = inbound.take_all(routing)
+            if leftovers:
+                await self._give_back(reader.shard, reader.key, routing, leftovers)
+                return True
+        linger = reader.lingering()
+        if linger <= 0 and inbound.interest(routing) == 0:
+            return False
+        # Stay warm (task, connection) for the next receive() of a consumer loop, or
+        # until a woken receiver has taken its message.
+        await reader.idle(linger if linger > 0 else LINGER_SECONDS)
+        return True
+
+    async def _rescue(self, reader: Reader, item: bytes) -> None:
+        """Keep an item a cancelled pop brought: this instance's inbox buffers it (every
+        loop of the layer shares the buffer); a normal channel gets it back in Redis."""
+        if "!" not in reader.routing:
+            try:
+                await reader.shard.run(RETURN, (reader.key,), (self._ttl, item))
+                return
+            except Exception as exc:
+                logger.warning("Could not give back a message of %r: %r", reader.routing, exc)
+        self._deliver(reader.routing, item)
 
     def _deliver(self, routing: str, item: bytes) -> None:
         try:

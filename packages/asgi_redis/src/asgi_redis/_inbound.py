@@ -114,6 +114,11 @@ class Inbound:
     def interest(self, routing: str) -> int:
         return self._interest[routing]
 
+    def waiting(self, channel: str) -> int:
+        """Receivers of *channel* waiting and not yet woken."""
+        waiters = self._waiters.get(channel)
+        return len(waiters) if waiters else 0
+
     # Reading side ---------------------------------------------------------------
 
     def push(self, channel: str, routing: str, deadline: int, payload: bytes) -> None:

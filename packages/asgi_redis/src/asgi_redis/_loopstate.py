@@ -15,14 +15,16 @@ import contextvars
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from ._shards import Lease, Shard, ShardClient
+from ._shards import Lease, Shard, ShardClient, read_reply
 
-__all__ = ["LoopState", "Reader"]
+__all__ = ["LoopState", "Reader", "complete"]
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger("asgi_redis")
 
@@ -34,6 +36,8 @@ LINGER_SECONDS = 0.1
 _MAX_BACKOFF = 2.0
 #: close() re-cancels background tasks this often, waiting this long each time.
 _SHUTDOWN_ROUNDS = 5
+#: Longest a cancelled pop may take to finish (unblock, then read its reply).
+_RESCUE_SECONDS = 1.0
 _SHUTDOWN_WAIT = 1.0
 
 
@@ -50,10 +54,26 @@ class Reader:
         self.linger_until = time.monotonic() + LINGER_SECONDS
         #: The last pop delivered a message (its receiver may be about to leave).
         self.delivered = False
+        self._holding: asyncio.Future[None] | None = None
+        #: An item a cancelled pop brought after all; the layer puts it back.
+        self.rescued: bytes | None = None
 
     def touch(self, linger: bool = True) -> None:
         """A receive() came (or, with ``linger=False``, interest ended): re-check now."""
         self.linger_until = time.monotonic() + LINGER_SECONDS if linger else 0.0
+        if self._holding is not None and not self._holding.done():
+            self._holding.set_result(None)
+
+    async def idle(self, timeout: float) -> None:
+        """Wait until :meth:`touch` is called or *timeout* seconds have passed."""
+        loop = asyncio.get_running_loop()
+        waiter = self._holding = loop.create_future()
+        handle = loop.call_later(timeout, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            handle.cancel()
+            self._holding = None
 
     def lingering(self) -> float:
         """Seconds left to keep reading ahead with nobody waiting (0 when over)."""
@@ -65,7 +85,27 @@ class Reader:
             self.lease = self._idle.pop() if self._idle else await self.shard.client.lease(self.key)
         connection = self.lease.connection
         await connection.send_command("BRPOP", self.key, max(round(block, 3), 0.01))
-        reply = await connection.read_response(timeout=BLOCK_SECONDS + 10)
+        try:
+            reply = await read_reply(connection, BLOCK_SECONDS + 10, keep_on_cancel=True)
+        except asyncio.CancelledError:
+            # The server may have popped an item already (a loop ending, close()):
+            # finish the pop instead of dropping the connection with the item on it.
+            self.rescued = await complete(self._finish_pop(self.lease))
+            raise
+        return reply[1] if reply else None
+
+    async def _finish_pop(self, lease: Lease) -> bytes | None:
+        """Make the cancelled pop on *lease* return at once and read what it brought."""
+        connection = lease.connection
+        try:
+            try:
+                await asyncio.wait_for(self.shard.client.unblock(lease), _RESCUE_SECONDS)
+            except Exception as exc:  # the read below is bounded all the same
+                logger.debug("Could not unblock the cancelled pop of %r: %r", self.routing, exc)
+            reply = await read_reply(connection, _RESCUE_SECONDS)
+        except Exception as exc:
+            logger.warning("A cancelled pop of %r could not finish: %r", self.routing, exc)
+            return None
         return reply[1] if reply else None
 
     async def release(self, broken: bool) -> None:
@@ -136,7 +176,12 @@ class LoopState:
         self.spawn(unblock(), f"asgi_redis unblock {routing}")
 
     def ensure_reader(
-        self, routing: str, shard: Shard, key: str, step: Callable[[Reader], Awaitable[bool]]
+        self,
+        routing: str,
+        shard: Shard,
+        key: str,
+        step: Callable[[Reader], Awaitable[bool]],
+        rescue: Callable[[Reader, bytes], Awaitable[None]],
     ) -> None:
         """Start the reader of *routing* on this loop unless one runs already."""
         current = self.readers.get(routing)
@@ -148,9 +193,18 @@ class LoopState:
         idle = self.idle_leases.setdefault(id(shard.client), [])
         reader = Reader(routing, shard, key, idle)
         self.readers[routing] = reader
-        reader.task = self.spawn(self._run(reader, step), f"asgi_redis reader {routing}")
+        # Detached: a reader outlives the async_to_sync call that started it (asgiref
+        # cancels leftover tasks), and a pop cancelled in flight would lose its item.
+        reader.task = self.spawn(
+            self._run(reader, step, rescue), f"asgi_redis reader {routing}", detached=True
+        )
 
-    async def _run(self, reader: Reader, step: Callable[[Reader], Awaitable[bool]]) -> None:
+    async def _run(
+        self,
+        reader: Reader,
+        step: Callable[[Reader], Awaitable[bool]],
+        rescue: Callable[[Reader, bytes], Awaitable[None]],
+    ) -> None:
         """Call *step* until it returns False, surviving connection failures.
 
         A failing server must not kill the reader: it backs off and tries again,
@@ -186,7 +240,10 @@ class LoopState:
         finally:
             if self.readers.get(reader.routing) is reader:
                 del self.readers[reader.routing]
-            await asyncio.shield(reader.release(broken=broken))
+            rescued, reader.rescued = reader.rescued, None
+            if rescued is not None:
+                await complete(rescue(reader, rescued))
+            await complete(reader.release(broken=broken))
 
     async def aclose(self) -> None:
         """Stop readers and close this loop's clients (idempotent)."""
@@ -216,6 +273,26 @@ class LoopState:
                 await client.aclose()
             except Exception as exc:
                 logger.debug("Closing a Redis client failed: %r", exc)
+
+
+async def complete(coroutine: Awaitable[_T]) -> _T:
+    """Run *coroutine* to its end even if the caller is cancelled meanwhile.
+
+    For short, bounded clean-up that must not be cut in half; the caller's
+    cancellation is not lost, it is raised by the caller's own ``raise``.
+    """
+    task = asyncio.ensure_future(coroutine)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _is_connection_error(exc: BaseException) -> bool:

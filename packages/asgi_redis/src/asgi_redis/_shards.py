@@ -7,6 +7,9 @@ carries the same hash tag, so each Lua script only touches keys of one slot.
 
 from __future__ import annotations
 
+import asyncio
+import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +20,65 @@ from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from ._hosts import HostSpec
 from ._scripts import LuaScript
 
-__all__ = ["Lease", "Shard", "ShardClient", "connect_shards"]
+__all__ = ["Lease", "Shard", "ShardClient", "connect_shards", "read_reply"]
+
+#: Used for a reply when the connection's options set no socket_timeout.
+_DEFAULT_REPLY_TIMEOUT = 5.0
+
+if sys.version_info >= (3, 11):
+
+    async def _read(connection: AbstractConnection, timeout: float) -> Any:
+        async with asyncio.timeout(timeout):
+            return await connection.read_response(timeout=math.inf, disconnect_on_error=False)
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _read(connection: AbstractConnection, timeout: float) -> Any:
+        return await asyncio.wait_for(
+            connection.read_response(timeout=math.inf, disconnect_on_error=False), timeout
+        )
+
+
+async def read_reply(
+    connection: AbstractConnection, timeout: float, *, keep_on_cancel: bool = False
+) -> Any:
+    """Read one reply. A timeout or a broken stream drops the connection and raises.
+
+    redis-py's own ``read_response(timeout=...)`` returns None on timeout and keeps
+    the connection, whose late reply would then answer the next command. With
+    *keep_on_cancel*, a cancelled read leaves the connection as it is, so the caller
+    can still read the reply (the parser resumes where it stopped).
+    """
+    try:
+        return await _read(connection, timeout)
+    except ResponseError:
+        raise  # a whole reply was read: the stream is in step
+    except asyncio.CancelledError:
+        if not keep_on_cancel:
+            await connection.disconnect(nowait=True)
+        raise
+    except BaseException:
+        await connection.disconnect(nowait=True)
+        raise
+
+
+def _direct(connection: AbstractConnection) -> float:
+    """Make writes on *connection* skip the per-write timeout task; return the old timeout.
+
+    With a ``socket_timeout`` set, redis-py wraps every write in ``asyncio.wait_for``,
+    which (before Python 3.12) creates a task per command. Writes to a local socket
+    buffer do not block; replies are read with :func:`read_reply` and a timeout.
+    """
+    saved = connection.socket_timeout
+    connection.socket_timeout = None
+    return float(saved) if saved else _DEFAULT_REPLY_TIMEOUT
 
 
 @dataclass
@@ -32,6 +88,23 @@ class Lease:
     connection: AbstractConnection
     client_id: int
     node: ClusterNode | None
+    #: The connection's own socket_timeout, restored when it goes back to its pool.
+    socket_timeout: float | None = None
+
+
+class _Lane:
+    """One pooled connection kept checked out for commands that find it free.
+
+    Uncontended commands (a consumer's send after send) skip the pool's checkout and
+    the per-write timeout task; concurrent ones use the pool as before.
+    """
+
+    __slots__ = ("busy", "connection", "timeout")
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.connection: AbstractConnection | None = None
+        self.timeout = _DEFAULT_REPLY_TIMEOUT
 
 
 class ShardClient:
@@ -43,6 +116,31 @@ class ShardClient:
         self._sentinel: Sentinel | None = None
         self._pool: ConnectionPool | None = None
         self.redis: Any = self._build(spec)
+        # Plain hosts only: Sentinel connections re-resolve the master, clusters route.
+        self._lane: _Lane | None = _Lane() if spec.kind in ("url", "address") else None
+
+    async def execute(self, *args: Any) -> Any:
+        """Run one command, on the kept connection when it is free, else via the pool."""
+        lane = self._lane
+        if lane is None or lane.busy:
+            return await self.redis.execute_command(*args)
+        lane.busy = True
+        try:
+            connection = lane.connection
+            if connection is None:
+                assert self._pool is not None
+                connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+                lane.timeout = _direct(connection)
+                lane.connection = connection
+            try:
+                await connection.send_command(*args)
+                return await read_reply(connection, lane.timeout)
+            except (RedisConnectionError, RedisTimeout, OSError, asyncio.TimeoutError):
+                # Stale after a server restart, say: the pool path retries with backoff.
+                await connection.disconnect()
+                return await self.redis.execute_command(*args)
+        finally:
+            lane.busy = False
 
     def _build(self, spec: HostSpec) -> Any:
         options = dict(spec.options)
@@ -81,15 +179,18 @@ class ShardClient:
         else:
             assert self._pool is not None
             connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+        saved = connection.socket_timeout
+        lease = Lease(connection, 0, node, saved)
         try:
             await connection.send_command("CLIENT", "ID")
-            client_id = int(await connection.read_response())
+            lease.client_id = int(await read_reply(connection, _direct(connection)))
         except BaseException:
-            await self.release(Lease(connection, 0, node), broken=True)
+            await self.release(lease, broken=True)
             raise
-        return Lease(connection, client_id, node)
+        return lease
 
     async def release(self, lease: Lease, broken: bool = False) -> None:
+        lease.connection.socket_timeout = lease.socket_timeout
         if broken:
             # A read may be half done: the connection's stream is unusable.
             await lease.connection.disconnect()
@@ -106,6 +207,10 @@ class ShardClient:
             await self.redis.execute_command("CLIENT", "UNBLOCK", lease.client_id)
 
     async def aclose(self) -> None:
+        lane, self._lane = self._lane, None
+        if lane is not None and lane.connection is not None and self._pool is not None:
+            lane.connection.socket_timeout = lane.timeout
+            await self._pool.release(lane.connection)
         if self.cluster:
             await self.redis.aclose()
             return
@@ -133,15 +238,16 @@ class Shard:
 
         The server forgets scripts when it restarts, so NOSCRIPT can happen at any time.
         """
+        client = self.client
         try:
-            return await self.redis.evalsha(script.sha, len(keys), *keys, *args)
+            return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
         except NoScriptError:
-            if self.client.cluster:
+            if client.cluster:
                 node = self.redis.get_node_from_key(keys[0])
                 await self.redis.execute_command("SCRIPT LOAD", script.source, target_nodes=node)
             else:
                 await self.redis.script_load(script.source)
-            return await self.redis.evalsha(script.sha, len(keys), *keys, *args)
+            return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 def connect_shards(specs: Sequence[HostSpec], prefix: str, buckets: int) -> list[Shard]:
