@@ -5,6 +5,11 @@
 Servers are pinned to CPU 0 and load clients (wrk, bench/daphne/ws_client.py) to CPU 1. Each
 measurement alternates daphne and its peer for ``--rounds`` rounds and reports medians, because
 the machine is shared and single runs are noisy.
+
+Next to each throughput row, the server's own CPU time per request / message / handshake
+(user + system, the server process and its children, from /proc) is reported: when the
+one-core load client is the bottleneck, throughput mostly measures the client, while CPU per
+operation still compares the servers' own cost.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import socket
 import statistics
@@ -38,6 +44,26 @@ def wait_listening(port: int, timeout: float = 20) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"server on port {port} did not start")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by *pid* and its live descendants (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += table.get(current, (0, 0))[1]
+        todo.extend(child for child, (parent, _) in table.items() if parent == current)
+    return total / tick
 
 
 def _uvicorn(option: str, value: str):
@@ -90,7 +116,7 @@ SERVERS = {
 
 
 @contextlib.contextmanager
-def running(name: str, app: str) -> Iterator[int]:
+def running(name: str, app: str) -> Iterator[tuple[int, int]]:
     port = free_port()
     command = ["taskset", "-c", "0", *SERVERS[name](app, port)]
     process = subprocess.Popen(
@@ -98,7 +124,7 @@ def running(name: str, app: str) -> Iterator[int]:
     )
     try:
         wait_listening(port)
-        yield port
+        yield port, process.pid  # taskset execs the server: same pid
     finally:
         process.terminate()
         process.wait(10)
@@ -149,23 +175,31 @@ def ws_client(port: int, mode: str, connections: int, seconds: float) -> dict:
     return dict(json.loads(out))
 
 
-def compare(ours: str, peers: list[str], app: str, measure, rounds: int) -> dict:
-    """Run every server at once and alternate measurements, so load noise hits all alike."""
+def compare(ours: str, peers: list[str], app: str, measure, rounds: int, ops) -> dict:
+    """Run every server at once and alternate measurements, so load noise hits all alike.
+
+    Each result gets ``cpu_us_per_op``: the server's CPU time over ``ops(result)`` operations.
+    """
     names = [ours, *peers]
     results: dict[str, list] = {name: [] for name in names}
     with contextlib.ExitStack() as stack:
-        ports = {name: stack.enter_context(running(name, app)) for name in names}
+        servers = {name: stack.enter_context(running(name, app)) for name in names}
         for _ in range(rounds):
             for name in names:
-                results[name].append(measure(ports[name]))
+                port, pid = servers[name]
+                before = process_cpu(pid)
+                result = measure(port)
+                used = process_cpu(pid) - before
+                result["cpu_us_per_op"] = used * 1e6 / max(ops(result), 1)
+                results[name].append(result)
     return results
 
 
-def median_of(values: list, key: str | None = None) -> float:
-    return float(statistics.median(v[key] if key else v for v in values))
+def median_of(values: list, key: str) -> float:
+    return float(statistics.median(v[key] for v in values))
 
 
-def best_peer(results: dict, peers: list[str], key: str | None, higher_is_better: bool) -> str:
+def best_peer(results: dict, peers: list[str], key: str, higher_is_better: bool) -> str:
     pick = max if higher_is_better else min
     return pick(peers, key=lambda name: median_of(results[name], key))
 
@@ -178,13 +212,24 @@ def main() -> None:
     s, r = args.seconds, args.rounds
     rows = []
 
-    def add(title: str, results: dict, peers: list[str], key: str | None, higher: bool) -> None:
+    def add(title: str, results: dict, peers: list[str], key: str, higher: bool) -> None:
         peer = best_peer(results, peers, key, higher)
         rows.append((title, median_of(results["daphne"], key), peer, median_of(results[peer], key)))
 
+    def add_cpu(title: str, results: dict, peers: list[str]) -> None:
+        add(f"  server CPU us per {title}", results, peers, "cpu_us_per_op", False)
+
     http_peers = ["uvicorn-httptools"]
-    http = compare("daphne", http_peers, "apps:hello", lambda port: wrk(port, s), r)
-    add("HTTP hello-world req/s", http, http_peers, None, True)
+    http = compare(
+        "daphne",
+        http_peers,
+        "apps:hello",
+        lambda port: {"requests_per_s": wrk(port, s)},
+        r,
+        lambda result: result["requests_per_s"] * max(1, round(s)),
+    )
+    add("HTTP hello-world req/s", http, http_peers, "requests_per_s", True)
+    add_cpu("request", http, http_peers)
     ws_peers = ["uvicorn-websockets", "uvicorn-websockets-sansio", "uvicorn-wsproto"]
     for connections in (1, 100, 1000):
         ws = compare(
@@ -193,18 +238,26 @@ def main() -> None:
             "apps:echo",
             lambda port, c=connections: ws_client(port, "echo", c, s),
             r,
+            lambda result: result["messages_per_s"] * s,
         )
         add(f"WS echo {connections} conns msgs/s", ws, ws_peers, "messages_per_s", True)
+        add_cpu("message", ws, ws_peers)
         add(f"WS echo {connections} conns p50 ms", ws, ws_peers, "p50_ms", False)
         add(f"WS echo {connections} conns p99 ms", ws, ws_peers, "p99_ms", False)
     hs = compare(
-        "daphne", ["hypercorn"], "apps:echo", lambda port: ws_client(port, "handshake", 20, s), r
+        "daphne",
+        ["hypercorn"],
+        "apps:echo",
+        lambda port: ws_client(port, "handshake", 20, s),
+        r,
+        lambda result: result["handshakes_per_s"] * s,
     )
     add("WS handshakes/s", hs, ["hypercorn"], "handshakes_per_s", True)
-    print(f"{'measure':30} {'daphne':>9} {'best peer':>26} {'peer':>9} {'ratio':>6}")
+    add_cpu("handshake", hs, ["hypercorn"])
+    print(f"{'measure':34} {'daphne':>9} {'best peer':>26} {'peer':>9} {'ratio':>6}")
     for name, ours, peer, theirs in rows:
-        print(f"{name:30} {ours:9.1f} {peer:>26} {theirs:9.1f} {ours / theirs:6.2f}")
-    print("ratio = daphne / peer (for latencies, lower is better, so < 1 favours daphne)")
+        print(f"{name:34} {ours:9.1f} {peer:>26} {theirs:9.1f} {ours / theirs:6.2f}")
+    print("ratio = daphne / peer (for latencies and CPU, lower is better: < 1 favours daphne)")
 
 
 if __name__ == "__main__":
