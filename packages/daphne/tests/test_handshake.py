@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from daphne._handshake import HandshakeError, check_handshake, rebuild_request
+from daphne._handshake import HandshakeError, accepted_fields, check_handshake
 
 GOOD = [
     (b"Host", b"x"),
@@ -41,5 +41,14 @@ def test_invalid_handshakes(change, status, words):
     assert words in str(info.value)
 
 
-def test_rebuild_request():
-    assert rebuild_request(b"/p?q", [(b"Host", b"x")]) == b"GET /p?q HTTP/1.1\r\nHost: x\r\n\r\n"
+def test_accepted_fields_join_several_extension_headers():
+    headers = [
+        (b"Sec-WebSocket-Key", b" dGhlIHNhbXBsZSBub25jZQ== "),
+        (b"Sec-WebSocket-Extensions", b"permessage-deflate"),
+        (b"sec-websocket-extensions", b"x-webkit-deflate-frame"),
+    ]
+    assert accepted_fields(headers) == (
+        "dGhlIHNhbXBsZSBub25jZQ==",
+        "permessage-deflate, x-webkit-deflate-frame",
+    )
+    assert accepted_fields(headers[:1]) == ("dGhlIHNhbXBsZSBub25jZQ==", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
@@ -107,6 +108,22 @@ async def test_websocket_over_tls(tls_server, client_context):
         assert await ws.recv() == "secure"
     # Python 3.10's asyncio does not mark an SSL transport closed when the peer closes
     # it, and warns (ResourceWarning) when it is collected; later versions do.
+    ws.transport.close()
+
+
+async def test_websocket_timeout_applies_over_tls(pool, certificate, client_context):
+    """Regression: over TLS the open event used to fail inside Autobahn (it could not read a
+    channel id through daphne's transport wrapper), so --websocket_timeout never started."""
+    key, cert = certificate
+    endpoint = f"ssl:0:privateKey={key}:certKey={cert}:interface=127.0.0.1"
+    server = pool.get(endpoints=[endpoint], websocket_timeout=0.5)
+    url = f"wss://{server[0]}:{server[1]}/ws/echo"
+    async with websockets.connect(url, ssl=client_context) as ws:
+        await ws.send("still echoed")
+        assert await ws.recv() == "still echoed"
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1000
     ws.transport.close()
 
 

@@ -147,8 +147,34 @@ class _AutobahnSide(WebSocketServerProtocol):
         elif self.state == self.STATE_CONNECTING:
             self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
 
+    def open_accepted(
+        self, key: str, protocols: list[str], extensions: str | None, rest: bytes
+    ) -> None:
+        """Finish the opening handshake that the bridge checked and the application accepted.
+
+        Replaying the request into Autobahn would parse the head a second time, formatting
+        debug lines on the way; the fields that parse would set come from the bridge instead,
+        and Autobahn's own ``succeedHandshake`` negotiates extensions and answers 101.
+        """
+        self.websocket_version = 13
+        self.websocket_protocols = protocols
+        self.websocket_extensions = (
+            self._parseExtensionsHeader(extensions)  # type: ignore[no-untyped-call]
+            if extensions
+            else []
+        )
+        self._wskey = key
+        self.data = rest
+        self.succeedHandshake(self.bridge.accept_params)
+
     def onConnect(self, request: Any) -> Any:
         return self.bridge.accept_params
+
+    def _onOpen(self) -> None:
+        # Autobahn's Twisted adapter would first read the TLS channel id and peer certificate
+        # into its transport details (for WAMP); daphne uses neither, and the transport here is
+        # the FastWriteTransport wrapper, which Autobahn does not recognise as TLS.
+        self.onOpen()
 
     def onOpen(self) -> None:
         self.bridge.on_open()

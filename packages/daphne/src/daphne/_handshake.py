@@ -64,11 +64,12 @@ def check_handshake(method: bytes, http_version: str, headers: RawHeaders) -> li
     return offered
 
 
-def rebuild_request(target: bytes, headers: RawHeaders) -> bytes:
-    """The handshake request as bytes, for the WebSocket engine to read after we accept."""
-    lines = [b"GET " + target + b" HTTP/1.1"]
-    lines += [name + b": " + value for name, value in headers]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+def accepted_fields(headers: RawHeaders) -> tuple[str, str | None]:
+    """The key and the extension offers (several headers joined) of a checked handshake."""
+    key = _values(headers, b"sec-websocket-key")[0].strip().decode("latin-1")
+    offers = _values(headers, b"sec-websocket-extensions")
+    extensions = b", ".join(offers).decode("latin-1") if offers else None
+    return key, extensions
 
 
-__all__ = ["HandshakeError", "check_handshake", "rebuild_request"]
+__all__ = ["HandshakeError", "accepted_fields", "check_handshake"]

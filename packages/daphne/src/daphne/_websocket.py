@@ -19,7 +19,7 @@ from twisted.internet import interfaces
 from zope.interface import implementer  # type: ignore[import-untyped]
 
 from ._autobahn import FastWriteTransport
-from ._handshake import HandshakeError, check_handshake, rebuild_request
+from ._handshake import HandshakeError, accepted_fields, check_handshake
 from ._httpcycle import ProtocolError, validate_headers
 from ._scope import build_websocket_scope
 from ._transport import TransportInfo
@@ -145,9 +145,10 @@ class WebSocketConnection:
         self.proto = proto
         proto.makeConnection(self.transport)
         proto.transport = FastWriteTransport(self.transport, self.http.write)
-        data = rebuild_request(self.target, self.headers) + bytes(self._pending)
+        rest = bytes(self._pending)
         self._pending.clear()
-        proto.dataReceived(data)
+        key, extensions = accepted_fields(self.headers)
+        proto.open_accepted(key, list(self.scope["subprotocols"]), extensions, rest)
 
     def _reject(self, status: int = 403) -> None:
         self._close_with_response(error_response(status, "WebSocket connection rejected"))
