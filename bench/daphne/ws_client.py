@@ -1,7 +1,8 @@
 """A lean WebSocket load client: N connections, each echoing one message at a time.
 
 Raw asyncio protocols with pre-masked frames keep the client cheap, so the server under test
-is the bottleneck. Reports messages/s and round-trip p50/p99 (ms), or handshakes/s.
+is the bottleneck; uvloop drives them when it is installed (``--loop asyncio`` turns it off).
+Reports messages/s and round-trip p50/p99 (ms), or handshakes/s.
 """
 
 from __future__ import annotations
@@ -156,14 +157,32 @@ def main() -> None:
     parser.add_argument("--path", default="/ws")
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--loop", choices=("auto", "asyncio"), default="auto")
     args = parser.parse_args()
     if args.mode == "echo":
-        result = asyncio.run(echo(args.host, args.port, args.path, args.connections, args.seconds))
+        work = echo(args.host, args.port, args.path, args.connections, args.seconds)
     else:
-        result = asyncio.run(
-            handshakes(args.host, args.port, args.path, args.connections, args.seconds)
-        )
+        work = handshakes(args.host, args.port, args.path, args.connections, args.seconds)
+    result = _run(work, args.loop)
+    result["loop"] = loop_name
     print(json.dumps(result))
+
+
+loop_name = "asyncio"
+
+
+def _run(work, loop: str) -> dict:
+    """Run *work* on uvloop when installed (a lighter client), else on asyncio."""
+    global loop_name
+    if loop == "auto":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            loop_name = "uvloop"
+            return uvloop.run(work)
+    return asyncio.run(work)
 
 
 if __name__ == "__main__":
