@@ -130,6 +130,11 @@ def running(name: str, app: str) -> Iterator[tuple[int, int]]:
         process.wait(10)
 
 
+def wrk_seconds(seconds: float) -> int:
+    """wrk's -d takes whole seconds."""
+    return max(1, round(seconds))
+
+
 def wrk(port: int, seconds: float) -> float:
     out = subprocess.run(
         [
@@ -139,7 +144,7 @@ def wrk(port: int, seconds: float) -> float:
             "wrk",
             "-t1",
             "-c64",
-            f"-d{max(1, round(seconds))}s",
+            f"-d{wrk_seconds(seconds)}s",
             f"http://127.0.0.1:{port}/",
         ],
         capture_output=True,
@@ -226,7 +231,7 @@ def main() -> None:
         "apps:hello",
         lambda port: {"requests_per_s": wrk(port, s)},
         r,
-        lambda result: result["requests_per_s"] * max(1, round(s)),
+        lambda result: result["requests_per_s"] * wrk_seconds(s),
     )
     add("HTTP hello-world req/s", http, http_peers, "requests_per_s", True)
     add_cpu("request", http, http_peers)

@@ -163,26 +163,22 @@ def main() -> None:
         work = echo(args.host, args.port, args.path, args.connections, args.seconds)
     else:
         work = handshakes(args.host, args.port, args.path, args.connections, args.seconds)
-    result = _run(work, args.loop)
+    loop_name, run = _runner(args.loop)
+    result = run(work)
     result["loop"] = loop_name
     print(json.dumps(result))
 
 
-loop_name = "asyncio"
-
-
-def _run(work, loop: str) -> dict:
-    """Run *work* on uvloop when installed (a lighter client), else on asyncio."""
-    global loop_name
+def _runner(loop: str):
+    """uvloop's runner when installed and not turned off (a lighter client), else asyncio's."""
     if loop == "auto":
         try:
             import uvloop
         except ImportError:
             pass
         else:
-            loop_name = "uvloop"
-            return uvloop.run(work)
-    return asyncio.run(work)
+            return "uvloop", uvloop.run
+    return "asyncio", asyncio.run
 
 
 if __name__ == "__main__":

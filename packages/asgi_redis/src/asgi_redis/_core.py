@@ -153,7 +153,8 @@ class RedisChannelLayer(BaseChannelLayer):
                 return self.codec.decode(entry[1], channel)
             state = await self._state()
             waiter = inbound.wait(channel, routing)
-            state.ensure_reader(routing, state.shards[index], key, self._read_step, self._rescue)
+            step = self._read_inbox if "!" in routing else self._read_channel
+            state.ensure_reader(routing, state.shards[index], key, step, self._rescue)
             try:
                 await waiter
             except BaseException:
@@ -187,14 +188,10 @@ class RedisChannelLayer(BaseChannelLayer):
             )
         return route
 
-    async def _read_step(self, reader: Reader) -> bool:
-        """One reader iteration; False means nobody waits and the reader may stop."""
-        if "!" in reader.routing:
-            return await self._read_inbox(reader)
-        return await self._read_channel(reader)
-
     async def _read_inbox(self, reader: Reader) -> bool:
-        """This instance's own inbox: nobody else reads it, so it may read ahead."""
+        """One reader iteration on this instance's own inbox (False: the reader may stop).
+
+        Nobody else reads the inbox, so it may read ahead."""
         routing = reader.routing
         if self._inbound.interest(routing) == 0:
             linger = reader.lingering()
@@ -214,7 +211,7 @@ class RedisChannelLayer(BaseChannelLayer):
         return True
 
     async def _read_channel(self, reader: Reader) -> bool:
-        """A normal channel: pop only while a receiver waits.
+        """One reader iteration on a normal channel: pop only while a receiver waits.
 
         Other processes may consume the same channel, so nothing is read ahead: a
         held message would be overtaken (FIFO per channel), count against capacity
@@ -227,14 +224,15 @@ class RedisChannelLayer(BaseChannelLayer):
             if item is not None:
                 self._deliver(routing, item)
             return True
-        if inbound.interest(routing) == 0:
+        interest = inbound.interest(routing)  # receivers woken but not yet running
+        if interest == 0:
             # Read for a receiver that was cancelled: give it back, oldest first.
             leftovers = inbound.take_all(routing)
             if leftovers:
                 await self._give_back(reader.shard, reader.key, routing, leftovers)
                 return True
         linger = reader.lingering()
-        if linger <= 0 and inbound.interest(routing) == 0:
+        if linger <= 0 and interest == 0:
             return False
         # Stay warm (task, connection) for the next receive() of a consumer loop, or
         # until a woken receiver has taken its message.

@@ -36,9 +36,9 @@ LINGER_SECONDS = 0.1
 _MAX_BACKOFF = 2.0
 #: close() re-cancels background tasks this often, waiting this long each time.
 _SHUTDOWN_ROUNDS = 5
+_SHUTDOWN_WAIT = 1.0
 #: Longest a cancelled pop may take to finish (unblock, then read its reply).
 _RESCUE_SECONDS = 1.0
-_SHUTDOWN_WAIT = 1.0
 
 
 class Reader:

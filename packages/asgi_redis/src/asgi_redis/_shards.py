@@ -69,16 +69,22 @@ async def read_reply(
         raise
 
 
-def _direct(connection: AbstractConnection) -> float:
-    """Make writes on *connection* skip the per-write timeout task; return the old timeout.
+def _direct(connection: AbstractConnection) -> tuple[float | None, float]:
+    """Make writes on *connection* skip the per-write timeout task.
 
     With a ``socket_timeout`` set, redis-py wraps every write in ``asyncio.wait_for``,
     which (before Python 3.12) creates a task per command. Writes to a local socket
     buffer do not block; replies are read with :func:`read_reply` and a timeout.
+    Returns the connection's own ``socket_timeout`` (to restore when it goes back to
+    its pool) and the timeout to read replies with.
     """
     saved = connection.socket_timeout
     connection.socket_timeout = None
-    return float(saved) if saved else _DEFAULT_REPLY_TIMEOUT
+    return saved, float(saved) if saved else _DEFAULT_REPLY_TIMEOUT
+
+
+def _restore(connection: AbstractConnection, saved: float | None) -> None:
+    connection.socket_timeout = saved
 
 
 @dataclass
@@ -99,11 +105,12 @@ class _Lane:
     the per-write timeout task; concurrent ones use the pool as before.
     """
 
-    __slots__ = ("busy", "connection", "timeout")
+    __slots__ = ("busy", "connection", "saved_timeout", "timeout")
 
     def __init__(self) -> None:
         self.busy = False
         self.connection: AbstractConnection | None = None
+        self.saved_timeout: float | None = None
         self.timeout = _DEFAULT_REPLY_TIMEOUT
 
 
@@ -130,7 +137,7 @@ class ShardClient:
             if connection is None:
                 assert self._pool is not None
                 connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
-                lane.timeout = _direct(connection)
+                lane.saved_timeout, lane.timeout = _direct(connection)
                 lane.connection = connection
             try:
                 await connection.send_command(*args)
@@ -179,18 +186,18 @@ class ShardClient:
         else:
             assert self._pool is not None
             connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
-        saved = connection.socket_timeout
+        saved, timeout = _direct(connection)
         lease = Lease(connection, 0, node, saved)
         try:
             await connection.send_command("CLIENT", "ID")
-            lease.client_id = int(await read_reply(connection, _direct(connection)))
+            lease.client_id = int(await read_reply(connection, timeout))
         except BaseException:
             await self.release(lease, broken=True)
             raise
         return lease
 
     async def release(self, lease: Lease, broken: bool = False) -> None:
-        lease.connection.socket_timeout = lease.socket_timeout
+        _restore(lease.connection, lease.socket_timeout)
         if broken:
             # A read may be half done: the connection's stream is unusable.
             await lease.connection.disconnect()
@@ -209,7 +216,7 @@ class ShardClient:
     async def aclose(self) -> None:
         lane, self._lane = self._lane, None
         if lane is not None and lane.connection is not None and self._pool is not None:
-            lane.connection.socket_timeout = lane.timeout
+            _restore(lane.connection, lane.saved_timeout)
             await self._pool.release(lane.connection)
         if self.cluster:
             await self.redis.aclose()
