@@ -8,13 +8,14 @@ started by the session on free ports in their own temp dirs and killed at the en
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,36 @@ def restartable(servers_root: Path) -> Iterator[RedisServer]:
     server = RedisServer(servers_root, f"chaos-{secrets.token_hex(3)}")
     yield server
     server.kill()
+
+
+CancelSafety = Callable[..., Awaitable[None]]
+
+
+async def _receives_survive_cancellation(
+    layer: Any, channel: str, *, rounds: int, spins: int, send_every: int, sleeps: int
+) -> None:
+    """Cancel receives of *channel* at many points (before, during and after a delivery,
+    with a send every *send_every* rounds): every message still arrives, in order."""
+    sent = 0
+    received: list[int] = []
+    for round_ in range(rounds):
+        task = asyncio.ensure_future(layer.receive(channel))
+        for _ in range(round_ % spins):
+            await asyncio.sleep(0)
+        if round_ % send_every == 0:
+            await layer.send(channel, {"type": "n", "n": sent})
+            sent += 1
+        await asyncio.sleep(0.001 * (round_ % sleeps))
+        task.cancel()
+        try:
+            received.append((await task)["n"])
+        except asyncio.CancelledError:
+            pass
+    while len(received) < sent:
+        received.append((await asyncio.wait_for(layer.receive(channel), 5))["n"])
+    assert received == list(range(sent)), channel
+
+
+@pytest.fixture
+def receives_survive_cancellation() -> CancelSafety:
+    return _receives_survive_cancellation

@@ -139,28 +139,14 @@ async def test_cross_instance_delivery(make_layer: MakeLayer) -> None:
     assert await receiver.receive("test.shared") == {"type": "y"}
 
 
-async def test_cancelled_receives_lose_and_reorder_nothing(layer: RedisChannelLayer) -> None:
+async def test_cancelled_receives_lose_and_reorder_nothing(
+    layer: RedisChannelLayer, receives_survive_cancellation: Any
+) -> None:
     local = await layer.new_channel()
     for channel in ("test.cancel", local):
-        sent = 0
-        received: list[int] = []
-        for round_ in range(60):
-            task = asyncio.ensure_future(layer.receive(channel))
-            # Cancel at many different points: before, during and after delivery.
-            for _ in range(round_ % 6):
-                await asyncio.sleep(0)
-            if round_ % 3 == 0:
-                await layer.send(channel, {"type": "n", "n": sent})
-                sent += 1
-            await asyncio.sleep(0.001 * (round_ % 4))
-            task.cancel()
-            try:
-                received.append((await task)["n"])
-            except asyncio.CancelledError:
-                pass
-        while len(received) < sent:
-            received.append((await asyncio.wait_for(layer.receive(channel), 5))["n"])
-        assert received == list(range(sent)), channel
+        await receives_survive_cancellation(
+            layer, channel, rounds=60, spins=6, send_every=3, sleeps=4
+        )
 
 
 async def test_concurrent_receivers_share_messages(layer: RedisChannelLayer) -> None:

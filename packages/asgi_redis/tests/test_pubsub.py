@@ -59,26 +59,12 @@ async def test_groups_across_instances(make_layer: MakeLayer) -> None:
         await asyncio.wait_for(one.receive(extra), 0.3)
 
 
-async def test_cancelled_receive_loses_nothing(make_layer: MakeLayer) -> None:
+async def test_cancelled_receive_loses_nothing(
+    make_layer: MakeLayer, receives_survive_cancellation: Any
+) -> None:
     layer = await make_layer()
     channel = await layer.new_channel()
-    sent, received = 0, []
-    for round_ in range(40):
-        task = asyncio.ensure_future(layer.receive(channel))
-        for _ in range(round_ % 5):
-            await asyncio.sleep(0)
-        if round_ % 2 == 0:
-            await layer.send(channel, {"type": "n", "n": sent})
-            sent += 1
-        await asyncio.sleep(0.001 * (round_ % 3))
-        task.cancel()
-        try:
-            received.append((await task)["n"])
-        except asyncio.CancelledError:
-            pass
-    while len(received) < sent:
-        received.append((await asyncio.wait_for(layer.receive(channel), 5))["n"])
-    assert received == list(range(sent))
+    await receives_survive_cancellation(layer, channel, rounds=40, spins=5, send_every=2, sleeps=3)
 
 
 async def test_receive_on_foreign_local_channel_is_refused(make_layer: MakeLayer) -> None:
