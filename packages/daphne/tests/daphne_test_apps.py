@@ -221,3 +221,32 @@ async def recording_app(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     await app(scope, receive, send)
+
+
+async def gc_app(scope, receive, send):
+    """``app`` plus ``/gc``: collect cyclic garbage now and answer how many objects it freed.
+
+    The first call also turns automatic collection off, so the next call counts everything
+    that connections left behind in reference cycles since then. ``tasks`` counts the
+    application instances (asyncio tasks) still alive, finished or not.
+    """
+    if scope["type"] == "http" and scope["path"] == "/gc":
+        import collections
+        import gc
+        import logging
+
+        # A forked server inherits pytest's log capturing, which keeps every record, and with
+        # it every logged exception's frames; log to stderr like a production process instead.
+        logging.root.handlers[:] = [logging.StreamHandler()]
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # keep what was collected, to name it
+        collected = gc.collect()
+        kinds = collections.Counter(type(o).__qualname__ for o in gc.garbage)
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.collect()  # now really free them (SAVEALL only kept them for the report)
+        tasks = sum(isinstance(o, asyncio.Task) for o in gc.get_objects())
+        report = {"collected": collected, "kinds": dict(kinds.most_common(12)), "tasks": tasks}
+        await _respond(send, body=json.dumps(report).encode())
+        return
+    await app(scope, receive, send)

@@ -167,6 +167,12 @@ class _AutobahnSide(WebSocketServerProtocol):
         self.data = rest
         self.succeedHandshake(self.bridge.accept_params)
 
+    def connectionLost(self, reason: Any = None) -> None:
+        super().connectionLost(reason)  # type: ignore[arg-type]
+        # Autobahn resolves ``is_closed`` with the protocol itself, a cycle that would leave
+        # every closed connection (and all it holds) to the garbage collector.
+        self.is_closed = self.is_open = None
+
     def onConnect(self, request: Any) -> Any:
         return self.bridge.accept_params
 

@@ -43,6 +43,11 @@ class Deadline:
             self._timer.cancel()
         self._timer = None
 
+    def close(self) -> None:
+        """Cancel for good and let go of the callback (and whatever it holds)."""
+        self.cancel()
+        self._expired = _nothing
+
     def _check(self) -> None:
         self._timer = None
         if self._at is None:
@@ -53,6 +58,10 @@ class Deadline:
         else:
             self._at = None
             self._expired()
+
+
+def _nothing() -> None:
+    pass
 
 
 __all__ = ["Deadline"]

@@ -147,6 +147,21 @@ class Http1Protocol(protocol.Protocol):
                 cycle.disconnect()
                 self.server.reap_later(cycle.task)
         self._wake_writer()
+        self._release()
+
+    def _release(self) -> None:
+        """Drop what points back at this protocol, so it is freed by reference counting.
+
+        The parser calls back into this object and the deadline holds a bound method, so each
+        would otherwise keep the connection in a cycle until the garbage collector's next full
+        pass; under load those passes cost more than the requests. Nothing parses or times out
+        once the connection is lost, and the cycles still running (the application may take a
+        while to notice the disconnect) only look at their own ``disconnected`` flag.
+        """
+        self.parser = None
+        self.head_deadline.close()
+        self.cycle = self.parsing = None
+        self.pipeline.clear()
 
     # IPushProducer: the transport tells us when its buffer is over/under the limit ----------
 
@@ -479,7 +494,13 @@ class Http1Protocol(protocol.Protocol):
         assert self.info is not None
         self.transport.unregisterProducer()
         self.upgraded = WebSocketConnection(
-            self.server, self, self.info, self._url, self._headers, self.parser.get_http_version()
+            self.server,
+            self.transport,
+            self.write,
+            self.info,
+            self._url,
+            self._headers,
+            self.parser.get_http_version(),
         )
         self.upgraded.start(rest)
 

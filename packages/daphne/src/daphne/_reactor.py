@@ -33,7 +33,12 @@ def install_asyncio_reactor() -> Any:
             type(existing).__name__,
         )
         del sys.modules["twisted.internet.reactor"]
-    loop = asyncio.new_event_loop()
+    import os
+    if os.environ.get('DAPHNE_UVLOOP'):
+        import uvloop
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     from twisted.internet.main import installReactor
 

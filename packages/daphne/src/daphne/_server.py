@@ -13,6 +13,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from ._config import ServerConfig
 from ._lifespan import Lifespan
 from ._proxy import DEFAULT_TRUSTED, ProxyConfig, parse_networks
+from ._timeouts import TimeoutQueue
 from ._types import Application, Receive, Scope, Send
 from ._wire import DateHeader
 
@@ -152,6 +153,10 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stopping: defer.Deferred[None] | None = None
         self.ws_factory: Any = None
+        self.reaper: TimeoutQueue[asyncio.Task[None]] | None = None
+        # WebSocket deadlines (None when the limit is off): not accepted in time, open too long.
+        self.ws_connect_timeouts: TimeoutQueue[Any] | None = None
+        self.ws_lifetimes: TimeoutQueue[Any] | None = None
 
     # Running ---------------------------------------------------------------------------------
 
@@ -161,9 +166,20 @@ class Server:
 
         self.reactor = install_asyncio_reactor()
         self.loop = self.reactor._asyncioEventloop
+        self._create_timeouts(self.loop)
         self.reactor.addSystemEventTrigger("before", "shutdown", self._before_shutdown)
         self.reactor.callWhenRunning(self._start)
         self.reactor.run(installSignalHandlers=self.signal_handlers)
+
+    def _create_timeouts(self, loop: asyncio.AbstractEventLoop) -> None:
+        config = self.config
+        self.reaper = TimeoutQueue(loop, config.application_close_timeout, _cancel_if_running)
+        if config.websocket_connect_timeout > 0:  # upstream's -1 means "no limit"
+            self.ws_connect_timeouts = TimeoutQueue(
+                loop, config.websocket_connect_timeout, _ws_connect_timed_out
+            )
+        if config.websocket_timeout is not None and config.websocket_timeout > 0:
+            self.ws_lifetimes = TimeoutQueue(loop, config.websocket_timeout, _ws_lifetime_over)
 
     def _start(self) -> None:
         defer.ensureDeferred(self._startup()).addErrback(self._startup_failed)
@@ -217,18 +233,23 @@ class Server:
         on_exit: Callable[[BaseException | None], None],
     ) -> asyncio.Task[None]:
         """Run one application instance; ``on_exit`` gets its exception (None when clean)."""
-        assert self.loop is not None
+        assert self.loop is not None and self.reaper is not None
         # Reporting from inside the task (rather than a done-callback) saves one trip through
         # the loop's ready queue per request.
-        return self.loop.create_task(_run_instance(self.application, scope, receive, send, on_exit))
+        return self.loop.create_task(
+            _run_instance(self.application, scope, receive, send, on_exit, self.reaper)
+        )
 
     def reap_later(self, task: asyncio.Task[None] | None) -> None:
-        """Give an instance whose client left ``application_close_timeout`` to finish."""
+        """Give an instance whose client left ``application_close_timeout`` to finish.
+
+        The instance leaves the queue as soon as it returns, so a finished task is not kept
+        alive (with its coroutine and context) for the rest of the grace period.
+        """
         if task is None or task.done():
             return
-        self.event_loop().call_later(
-            self.config.application_close_timeout, _cancel_if_running, task
-        )
+        assert self.reaper is not None
+        self.reaper.add(task)
 
     def log_http(self, cycle: Any, time_taken: float) -> None:
         """Report a finished HTTP exchange to the action logger (access log)."""
@@ -311,6 +332,7 @@ async def _run_instance(
     receive: Receive,
     send: Send,
     on_exit: Callable[[BaseException | None], None],
+    reaper: TimeoutQueue[asyncio.Task[None]],
 ) -> None:
     try:
         await application(scope, receive, send)
@@ -323,6 +345,17 @@ async def _run_instance(
             raise
     else:
         on_exit(None)
+    finally:
+        if reaper:  # only instances that outlived their connection are in it
+            reaper.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+
+def _ws_connect_timed_out(connection: Any) -> None:
+    connection.connect_timed_out()
+
+
+def _ws_lifetime_over(connection: Any) -> None:
+    connection.lifetime_expired()
 
 
 def _cancel_if_running(task: asyncio.Task[None]) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import interfaces
@@ -71,15 +72,18 @@ class WebSocketConnection:
     def __init__(
         self,
         server: Server,
-        http: Any,
+        transport: Any,
+        write: Callable[[bytes], None],
         info: TransportInfo,
         target: bytes,
         headers: RawHeaders,
         http_version: str,
     ) -> None:
         self.server = server
-        self.http = http
-        self.transport = http.transport
+        # The HTTP connection is not kept: it holds this object, and a reference back would
+        # make every connection a cycle that only the garbage collector can free.
+        self.transport = transport
+        self.write = write
         self.info = info
         self.target = target
         self.headers = headers
@@ -95,7 +99,6 @@ class WebSocketConnection:
         self._drain: asyncio.Future[None] | None = None
         self.writing_paused = False
         self._reading_paused = False
-        self._timers: list[Any] = []
         self._disconnect_sent = False
 
     # Handshake -------------------------------------------------------------------------------
@@ -123,8 +126,8 @@ class WebSocketConnection:
         self.transport.registerProducer(self, True)
         self._inbox.append({"type": "websocket.connect"})
         self.task = self.server.spawn(self.scope, self.receive, self.send, self._app_exited)
-        if config.websocket_connect_timeout > 0:  # upstream's -1 means "no limit"
-            self._call_later(config.websocket_connect_timeout, self._connect_timed_out)
+        if self.server.ws_connect_timeouts is not None:
+            self.server.ws_connect_timeouts.add(self)
         self._log("connecting")
 
     def _accept(self, message: Message) -> None:
@@ -144,7 +147,7 @@ class WebSocketConnection:
         proto.bridge = self
         self.proto = proto
         proto.makeConnection(self.transport)
-        proto.transport = FastWriteTransport(self.transport, self.http.write)
+        proto.transport = FastWriteTransport(self.transport, self.write)
         rest = bytes(self._pending)
         self._pending.clear()
         key, extensions = accepted_fields(self.headers)
@@ -155,7 +158,7 @@ class WebSocketConnection:
         self._log("rejected")
         self._deliver_disconnect(1006, "")
 
-    def _connect_timed_out(self) -> None:
+    def connect_timed_out(self) -> None:
         if self.state is WsState.CONNECTING:
             logger.warning("WebSocket %s was not accepted in time", self.scope["path"])
             self._reject()
@@ -178,17 +181,20 @@ class WebSocketConnection:
 
     def connectionLost(self, reason: Any) -> None:
         self._cancel_timers()
-        if self.proto is not None:
-            self.proto.connectionLost(reason)
+        proto = self.proto
+        if proto is not None:
+            proto.connectionLost(reason)
+            # Autobahn's protocol and this bridge point at each other; nothing reaches the
+            # protocol after the connection is gone, so the link is dropped for refcounting.
+            self.proto = None
         self.state = WsState.CLOSED
         self._deliver_disconnect(1006, "")
         self._wake_writer()
 
     def on_open(self) -> None:
         self._log("connected")
-        timeout = self.server.config.websocket_timeout
-        if timeout is not None and timeout > 0:
-            self._call_later(timeout, self._lifetime_expired)
+        if self.server.ws_lifetimes is not None and self.state is WsState.OPEN:
+            self.server.ws_lifetimes.add(self)
 
     def on_text(self, text: str) -> None:
         self._push({"type": "websocket.receive", "text": text})
@@ -204,7 +210,7 @@ class WebSocketConnection:
         self._cancel_timers()
         self._deliver_disconnect(code or 1006, reason or "")
 
-    def _lifetime_expired(self) -> None:
+    def lifetime_expired(self) -> None:
         self.close_socket(1000, "websocket_timeout reached")
 
     def busy(self) -> bool:
@@ -354,13 +360,13 @@ class WebSocketConnection:
         if drain is not None and not drain.done():
             drain.set_result(None)
 
-    def _call_later(self, delay: float, fn: Any) -> None:
-        self._timers.append(self.server.event_loop().call_later(delay, fn))
-
     def _cancel_timers(self) -> None:
-        for timer in self._timers:
-            timer.cancel()  # a no-op for handles that already ran
-        self._timers.clear()
+        # The server's timeout queues hold this connection until it is discarded from them.
+        server = self.server
+        if server.ws_connect_timeouts is not None:
+            server.ws_connect_timeouts.discard(self)
+        if server.ws_lifetimes is not None:
+            server.ws_lifetimes.discard(self)
 
     def _log(self, action: str) -> None:
         if self.server.action_logger is not None and self.scope is not None:
