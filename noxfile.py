@@ -196,7 +196,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy (strict, from pyproject.toml) on each package's source, one package at a time."""
     # daphne's optional fast paths (httptools, HTTP/2) are type-checked too.
-    session.install("mypy==2.4.1", "django-stubs>=5", "httptools", "twisted[tls,http2]")
+    session.install("mypy==2.4.1", "django-stubs>=5", "httptools", "uvloop", "twisted[tls,http2]")
     paths = [p for p, _, _ in PACKAGES.values()]
     _install_local(session, *(f"./{p}" for p in paths if p != "packages/asgiref"), django="5.2")
     for path in paths:

@@ -112,6 +112,18 @@ SERVERS = {
         f"127.0.0.1:{port}",
         app,
     ],
+    "hypercorn-uvloop": lambda app, port: [
+        PY,
+        "-m",
+        "hypercorn",
+        "--worker-class",
+        "uvloop",
+        "--log-level",
+        "warning",
+        "-b",
+        f"127.0.0.1:{port}",
+        app,
+    ],
 }
 
 

@@ -15,7 +15,12 @@ if str(TESTS) not in sys.path:
     # The test apps are imported by path ("daphne_test_apps:app") in the server processes.
     sys.path.insert(0, str(TESTS))
 
-PARSERS = ["httptools", "python"]
+# Each behaviour runs on two server stacks: the fast one (httptools on uvloop) and the plain
+# one (the pure-Python parser on asyncio's own loop), so both parsers and both loops are covered.
+STACKS = {
+    "httptools-uvloop": {"use_httptools": True, "loop": "uvloop"},
+    "python-asyncio": {"use_httptools": False, "loop": "asyncio"},
+}
 
 
 class ServerPool:
@@ -44,15 +49,16 @@ def pool():
     servers.close()
 
 
-@pytest.fixture(params=PARSERS)
-def parser(request):
-    return request.param
+@pytest.fixture(params=list(STACKS))
+def stack(request):
+    """Server keyword arguments choosing the request parser and the event loop."""
+    return STACKS[request.param]
 
 
 @pytest.fixture
-def server(pool, parser):
-    """(host, port) of a default server, once per parser implementation."""
-    return pool.get(use_httptools=parser == "httptools")
+def server(pool, stack):
+    """(host, port) of a default server, once per stack."""
+    return pool.get(**stack)
 
 
 @pytest.fixture

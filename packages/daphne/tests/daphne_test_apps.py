@@ -69,6 +69,9 @@ async def _http(scope, receive, send):
                 break
         body = b"".join(chunks)
         await _respond(send, 200, body, [(b"x-chunks", str(len(chunks)).encode())])
+    elif path == "/loop":
+        loop = type(asyncio.get_running_loop())
+        await _respond(send, 200, f"{loop.__module__}.{loop.__qualname__}".encode())
     elif path.startswith("/scope"):
         await _respond(send, 200, _scope_json(scope), [(b"content-type", b"application/json")])
     elif path == "/stream":

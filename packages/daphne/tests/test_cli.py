@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -140,6 +141,62 @@ def test_endpoint_string_and_python_parser(cli_server, free_port):
     ]
     with cli_server(args, port=port):
         assert httpx.get(f"http://127.0.0.1:{port}/").text == "Hello, world!"
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [("asyncio", "asyncio.unix_events."), ("uvloop", "uvloop.Loop"), ("auto", "uvloop.Loop")],
+)
+def test_loop_option_picks_the_event_loop(cli_server, free_port, option, expected):
+    port = free_port()
+    with cli_server(["-p", str(port), "--loop", option, "daphne_test_apps:app"], port=port):
+        assert httpx.get(f"http://127.0.0.1:{port}/loop").text.startswith(expected)
+        echoed = httpx.post(f"http://127.0.0.1:{port}/echo", content=b"x" * 100_000)
+        assert echoed.content == b"x" * 100_000
+
+
+def _without(tmp_path, module):
+    """PYTHONPATH for a Python where importing ``module`` fails, as if it were not installed."""
+    (tmp_path / "sitecustomize.py").write_text(f"import sys\nsys.modules[{module!r}] = None\n")
+    return {"PYTHONPATH": f"{tmp_path}:{Path(__file__).parent}"}
+
+
+def test_auto_loop_falls_back_to_asyncio_without_uvloop(cli_server, free_port, tmp_path):
+    port = free_port()
+    env = _without(tmp_path, "uvloop")
+    with cli_server(["-p", str(port), "daphne_test_apps:app"], port=port, env=env):
+        assert httpx.get(f"http://127.0.0.1:{port}/loop").text.startswith("asyncio.")
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "message"),
+    [
+        ("uvloop", ["--loop", "uvloop"], "--loop uvloop requires 'pip install uvloop'"),
+        (
+            "httptools",
+            ["--http-parser", "httptools"],
+            "--http-parser httptools requires 'pip install httptools'",
+        ),
+    ],
+)
+def test_asking_for_a_missing_optional_part_is_a_clear_error(tmp_path, module, args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "daphne", *args, "daphne_test_apps:app"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **_without(tmp_path, module)},
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_server_rejects_an_unknown_loop():
+    from daphne.server import Server
+
+    with pytest.raises(ValueError, match="expected loop to be one of auto, asyncio, uvloop"):
+        Server(lambda scope, receive, send: None, ["tcp:0"], loop="trio")
 
 
 def test_unusable_endpoint_exits_with_error():

@@ -122,8 +122,8 @@ def test_headers_with_underscores_are_dropped(server, raw):
     assert b"x_forwarded_for" not in reply.lower()
 
 
-def test_root_path_setting_and_header(pool, parser, raw):
-    server = pool.get(root_path="/mounted", use_httptools=parser == "httptools")
+def test_root_path_setting_and_header(pool, stack, raw):
+    server = pool.get(root_path="/mounted", **stack)
     assert httpx.get(url(server, "/scope")).json()["root_path"] == "/mounted"
     response = httpx.get(url(server, "/scope"), headers={"Daphne-Root-Path": "/other%20x"})
     assert response.json()["root_path"] == "/other x"
@@ -163,8 +163,8 @@ def test_header_injection_is_refused(server):
     assert "set-cookie" not in response.headers
 
 
-def test_http_timeout_answers_503(pool, parser):
-    server = pool.get(http_timeout=0.5, use_httptools=parser == "httptools")
+def test_http_timeout_answers_503(pool, stack):
+    server = pool.get(http_timeout=0.5, **stack)
     response = httpx.get(url(server, "/sleep"))
     assert response.status_code == 503
     assert httpx.get(url(server, "/")).status_code == 200

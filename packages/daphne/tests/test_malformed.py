@@ -69,8 +69,8 @@ def test_malformed_request_gets_error_and_server_survives(server, raw, name, req
     assert httpx.get(f"http://{server[0]}:{server[1]}/").status_code == 200
 
 
-def test_body_larger_than_limit_is_413(pool, parser, raw):
-    server = pool.get(max_body_size=1000, use_httptools=parser == "httptools")
+def test_body_larger_than_limit_is_413(pool, stack, raw):
+    server = pool.get(max_body_size=1000, **stack)
     declared = raw(server, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
     assert declared.startswith(b"HTTP/1.1 413 ")
     chunked = raw(
@@ -85,8 +85,8 @@ def test_body_larger_than_limit_is_413(pool, parser, raw):
     assert small.content == b"x" * 999
 
 
-def test_slowloris_head_times_out_with_408(pool, parser):
-    server = pool.get(request_header_timeout=1, use_httptools=parser == "httptools")
+def test_slowloris_head_times_out_with_408(pool, stack):
+    server = pool.get(request_header_timeout=1, **stack)
     with socket.create_connection(server, timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\n")
         reply = b""
@@ -115,8 +115,8 @@ def test_slowloris_head_times_out_with_408(pool, parser):
     assert httpx.get(f"http://{server[0]}:{server[1]}/").status_code == 200
 
 
-def test_idle_keep_alive_connection_is_closed(pool, parser):
-    server = pool.get(keep_alive_timeout=0.5, use_httptools=parser == "httptools")
+def test_idle_keep_alive_connection_is_closed(pool, stack):
+    server = pool.get(keep_alive_timeout=0.5, **stack)
     with socket.create_connection(server, timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         data = b""

@@ -21,8 +21,8 @@ ROUNDS = 30
 
 
 @pytest.fixture
-def gc_server(pool, parser):
-    return pool.get("daphne_test_apps:gc_app", use_httptools=parser == "httptools")
+def gc_server(pool, stack):
+    return pool.get("daphne_test_apps:gc_app", **stack)
 
 
 def collected(server) -> dict:

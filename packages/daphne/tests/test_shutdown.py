@@ -27,9 +27,10 @@ def _open_websocket(port):
     return sock
 
 
-def test_sigterm_drains_http_and_closes_websockets(cli_server, free_port, record, wait_for):
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+def test_sigterm_drains_http_and_closes_websockets(cli_server, free_port, record, wait_for, loop):
     port = free_port()
-    args = ["-p", str(port), "--shutdown-timeout", "20", "daphne_test_apps:app"]
+    args = ["-p", str(port), "--loop", loop, "--shutdown-timeout", "20", "daphne_test_apps:app"]
     with cli_server(args, port=port) as process:
         result = {}
 

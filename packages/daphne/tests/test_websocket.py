@@ -102,16 +102,16 @@ async def test_exception_before_accept_is_500(server):
     assert info.value.response.status_code == 500
 
 
-async def test_connect_timeout_rejects(pool, parser):
-    server = pool.get(websocket_connect_timeout=0.5, use_httptools=parser == "httptools")
+async def test_connect_timeout_rejects(pool, stack):
+    server = pool.get(websocket_connect_timeout=0.5, **stack)
     with pytest.raises(InvalidStatus) as info:
         async with websockets.connect(ws_url(server, "/ws/never")):
             pass
     assert info.value.response.status_code == 403
 
 
-async def test_message_too_big_closes_1009(pool, parser):
-    server = pool.get(websocket_max_message_size=1000, use_httptools=parser == "httptools")
+async def test_message_too_big_closes_1009(pool, stack):
+    server = pool.get(websocket_max_message_size=1000, **stack)
     async with websockets.connect(ws_url(server, "/ws/echo")) as ws:
         await ws.send("x" * 999)
         assert len(await ws.recv()) == 999
@@ -121,8 +121,8 @@ async def test_message_too_big_closes_1009(pool, parser):
     assert info.value.rcvd.code == 1009
 
 
-async def test_ping_timeout_closes_unresponsive_client(pool, parser):
-    server = pool.get(ping_interval=0.3, ping_timeout=0.3, use_httptools=parser == "httptools")
+async def test_ping_timeout_closes_unresponsive_client(pool, stack):
+    server = pool.get(ping_interval=0.3, ping_timeout=0.3, **stack)
     reader, writer = await asyncio.open_connection(*server)
     writer.write(_handshake(server, "/ws/echo"))
     head = await reader.readuntil(b"\r\n\r\n")

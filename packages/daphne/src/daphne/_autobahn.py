@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
+from autobahn.websocket.protocol import WebSocketProtocol
 
 if TYPE_CHECKING:
     from ._server import Server
@@ -39,13 +40,22 @@ class _AutobahnSide(WebSocketServerProtocol):
     _FACTORY_ATTRS = tuple(WebSocketServerProtocol.CONFIG_ATTRS)
     CONFIG_ATTRS: list[str] = []
 
+    def connectionMade(self) -> None:
+        # Autobahn's Twisted adapter would build "transport details" (peer strings, TLS
+        # channel id) for WAMP and format a colourised debug line (with click, when installed)
+        # on every connection before checking the log level. The HTTP connection already set
+        # TCP_NODELAY; what remains is the framework-independent setup below.
+        self._connectionMade()
+
     def _connectionMade(self) -> None:
         config = self.factory.daphne_config
         self.__dict__.update(config)
         sizes = (config["maxFramePayloadSize"], config["maxMessagePayloadSize"])
         self._fast_limit = min((n for n in sizes if n), default=0)
         self._fast_send = not config["autoFragmentSize"]
-        super()._connectionMade()
+        # WebSocketServerProtocol's version adds only a debug line to these two.
+        WebSocketProtocol._connectionMade(self)  # type: ignore[no-untyped-call]
+        self.factory.countConnections += 1
 
     def dataReceived(self, data: bytes) -> None:
         # Autobahn's adapter formats a debug line per chunk before checking the log level.
@@ -168,7 +178,9 @@ class _AutobahnSide(WebSocketServerProtocol):
         self.succeedHandshake(self.bridge.accept_params)
 
     def connectionLost(self, reason: Any = None) -> None:
-        super().connectionLost(reason)  # type: ignore[arg-type]
+        # The adapter and WebSocketServerProtocol layers only format debug lines around this.
+        WebSocketProtocol._connectionLost(self, reason)  # type: ignore[no-untyped-call]
+        self.factory.countConnections -= 1
         # Autobahn resolves ``is_closed`` with the protocol itself, a cycle that would leave
         # every closed connection (and all it holds) to the garbage collector.
         self.is_closed = self.is_open = None

@@ -10,12 +10,40 @@ from typing import Any
 logger = logging.getLogger("daphne.server")
 
 
-def install_asyncio_reactor() -> Any:
+LOOPS = ("auto", "asyncio", "uvloop")
+
+
+def uvloop_available() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """A fresh event loop: ``uvloop``, ``asyncio`` (the standard one) or ``auto`` (uvloop when
+    installed). Twisted drives sockets through the loop's reader/writer callbacks, which both
+    implement; uvloop runs those callbacks, timers and tasks with less overhead.
+    """
+    if kind not in LOOPS:
+        raise ValueError(f"expected an event loop of {', '.join(LOOPS)}, got {kind!r}")
+    if kind == "uvloop" or (kind == "auto" and uvloop_available()):
+        try:
+            import uvloop
+        except ImportError:
+            raise RuntimeError("the uvloop event loop requires 'pip install uvloop'") from None
+        return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    return asyncio.new_event_loop()
+
+
+def install_asyncio_reactor(loop: str = "auto") -> Any:
     """Return an asyncio-backed reactor, installing one on a fresh event loop if needed.
 
-    A reactor that is already installed and asyncio-backed is reused. A different reactor
-    that has not started yet is replaced (with a warning), because ASGI applications need the
-    asyncio loop to be the one driving the sockets.
+    A reactor that is already installed and asyncio-backed is reused (with whatever loop it
+    has). A different reactor that has not started yet is replaced (with a warning), because
+    ASGI applications need the asyncio loop to be the one driving the sockets. ``loop`` picks
+    the event loop for a new reactor (see :func:`new_event_loop`).
     """
     from twisted.internet import asyncioreactor
 
@@ -33,16 +61,11 @@ def install_asyncio_reactor() -> Any:
             type(existing).__name__,
         )
         del sys.modules["twisted.internet.reactor"]
-    import os
-    if os.environ.get('DAPHNE_UVLOOP'):
-        import uvloop
-        loop = uvloop.new_event_loop()
-    else:
-        loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    event_loop = new_event_loop(loop)
+    asyncio.set_event_loop(event_loop)
     from twisted.internet.main import installReactor
 
-    reactor = _lean_reactor_class()(loop)
+    reactor = _lean_reactor_class()(event_loop)
     installReactor(reactor)  # type: ignore[no-untyped-call]
     return reactor
 
@@ -69,4 +92,4 @@ def _lean_reactor_class() -> Any:
     return LeanAsyncioReactor
 
 
-__all__ = ["install_asyncio_reactor"]
+__all__ = ["LOOPS", "install_asyncio_reactor", "new_event_loop", "uvloop_available"]

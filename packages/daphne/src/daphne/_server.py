@@ -101,9 +101,17 @@ class Server:
         keep_alive_timeout: float = 75,
         shutdown_timeout: float = 10,
         use_httptools: bool = True,
+        loop: str = "auto",
     ) -> None:
         if not callable(application):
             raise TypeError(f"expected a callable ASGI application, got {application!r}")
+        from ._reactor import LOOPS, uvloop_available
+
+        if loop not in LOOPS:
+            raise ValueError(f"expected loop to be one of {', '.join(LOOPS)}, got {loop!r}")
+        if loop == "uvloop" and not uvloop_available():
+            raise RuntimeError("loop='uvloop' requires 'pip install uvloop'")
+        self.loop_kind = loop
         self.application = application
         self.endpoints = sorted(endpoints or [])
         if not self.endpoints:
@@ -164,7 +172,7 @@ class Server:
         """Install the asyncio reactor if needed, listen, and block until stopped."""
         from ._reactor import install_asyncio_reactor
 
-        self.reactor = install_asyncio_reactor()
+        self.reactor = install_asyncio_reactor(self.loop_kind)
         self.loop = self.reactor._asyncioEventloop
         self._create_timeouts(self.loop)
         self.reactor.addSystemEventTrigger("before", "shutdown", self._before_shutdown)

@@ -169,6 +169,13 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="Request parser: httptools (C, if installed) or the pure-Python one",
     )
+    add(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="Event loop under the Twisted reactor: uvloop (faster, if installed) or asyncio's "
+        "own; auto picks uvloop when it is installed",
+    )
     add("--version", action="version", version=f"daphne {__version__}")
     add("application", help="The application to dispatch to as path.to.module:instance.path")
     return p
@@ -201,6 +208,7 @@ class CommandLineInterface:
             access_log_stream = open(options.access_log, "a", 1)  # noqa: SIM115 - lives with the process
         elif options.verbosity >= 1:
             access_log_stream = sys.stdout
+        self._check_optional_parts(options)
         endpoints = self._endpoints(options)
         sys.path.insert(0, ".")
         application = self._load(options.application)
@@ -238,15 +246,20 @@ class CommandLineInterface:
             websocket_deflate_window_bits=options.websocket_deflate_window_bits,
             shutdown_timeout=options.shutdown_timeout,
             use_httptools=options.http_parser != "python",
+            loop=options.loop,
         )
-        if options.http_parser == "httptools":
-            from ._parser import httptools_available
-
-            if not httptools_available():
-                self.parser.error("--http-parser httptools requires 'pip install httptools'")
         self.server.run()
         if getattr(self.server, "startup_error", None) is not None:
             raise SystemExit(1)
+
+    def _check_optional_parts(self, options: argparse.Namespace) -> None:
+        from ._parser import httptools_available
+        from ._reactor import uvloop_available
+
+        if options.http_parser == "httptools" and not httptools_available():
+            self.parser.error("--http-parser httptools requires 'pip install httptools'")
+        if options.loop == "uvloop" and not uvloop_available():
+            self.parser.error("--loop uvloop requires 'pip install uvloop'")
 
     def _endpoints(self, options: argparse.Namespace) -> list[str]:
         if not any(
