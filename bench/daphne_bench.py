@@ -261,16 +261,17 @@ def main() -> None:
         add_cpu("message", ws, ws_peers)
         add(f"WS echo {connections} conns p50 ms", ws, ws_peers, "p50_ms", False)
         add(f"WS echo {connections} conns p99 ms", ws, ws_peers, "p99_ms", False)
+    hs_peers = ["hypercorn", "hypercorn-uvloop"]
     hs = compare(
         "daphne",
-        ["hypercorn"],
+        hs_peers,
         "apps:echo",
         lambda port: ws_client(port, "handshake", 20, s),
         r,
         lambda result: result["handshakes_per_s"] * s,
     )
-    add("WS handshakes/s", hs, ["hypercorn"], "handshakes_per_s", True)
-    add_cpu("handshake", hs, ["hypercorn"])
+    add("WS handshakes/s", hs, hs_peers, "handshakes_per_s", True)
+    add_cpu("handshake", hs, hs_peers)
     print(f"{'measure':34} {'daphne':>9} {'best peer':>26} {'peer':>9} {'ratio':>6}")
     for name, ours, peer, theirs in rows:
         print(f"{name:34} {ours:9.1f} {peer:>26} {theirs:9.1f} {ours / theirs:6.2f}")

@@ -354,7 +354,7 @@ async def _run_instance(
     else:
         on_exit(None)
     finally:
-        if reaper:  # only instances that outlived their connection are in it
+        if reaper.due:  # only instances that outlived their connection are in it
             reaper.discard(asyncio.current_task())  # type: ignore[arg-type]
 
 

@@ -23,7 +23,7 @@ _EARLY = 0.001  # the loop may run a timer up to its clock resolution early
 class TimeoutQueue(Generic[K]):
     """Call ``expired(key)`` ``delay`` seconds after ``add(key)``, unless it was discarded."""
 
-    __slots__ = ("_due", "_expired", "_loop", "_timer", "delay")
+    __slots__ = ("_expired", "_loop", "_timer", "delay", "due")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, delay: float, expired: Callable[[K], object]
@@ -31,30 +31,32 @@ class TimeoutQueue(Generic[K]):
         self._loop = loop
         self.delay = max(0.0, delay)
         self._expired = expired
-        self._due: dict[K, float] = {}
+        # key -> deadline (loop time), oldest first. Read-only for callers: a plain dict is
+        # the cheapest "is anything waiting?" test on hot paths.
+        self.due: dict[K, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, key: K) -> None:
         """Start the key's timeout; a key already waiting keeps its original deadline."""
-        if key in self._due:
+        if key in self.due:
             return
-        self._due[key] = self._loop.time() + self.delay
+        self.due[key] = self._loop.time() + self.delay
         if self._timer is None:
             self._timer = self._loop.call_later(self.delay, self._fire)
 
     def discard(self, key: K) -> None:
         # The timer stays armed for the old head; when it fires it re-arms for the new one.
-        self._due.pop(key, None)
+        self.due.pop(key, None)
 
     def __len__(self) -> int:
-        return len(self._due)
+        return len(self.due)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._due
+        return key in self.due
 
     def close(self) -> None:
         """Forget every entry without calling back."""
-        self._due.clear()
+        self.due.clear()
         if self._timer is not None:
             self._timer.cancel()
         self._timer = None
@@ -63,14 +65,14 @@ class TimeoutQueue(Generic[K]):
         self._timer = None
         now = self._loop.time()
         expired = []
-        for key, at in self._due.items():
+        for key, at in self.due.items():
             if at > now + _EARLY:
                 break
             expired.append(key)
         for key in expired:
-            del self._due[key]
-        if self._due:
-            self._timer = self._loop.call_at(next(iter(self._due.values())), self._fire)
+            del self.due[key]
+        if self.due:
+            self._timer = self._loop.call_at(next(iter(self.due.values())), self._fire)
         # Called last: a callback may add or discard entries.
         for key in expired:
             try:
