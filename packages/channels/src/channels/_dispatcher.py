@@ -23,14 +23,20 @@ Ordering (documented in the README):
   HTTP consumers) cancels the running handlers before it is handled.
 * The first handler exception (including ``StopConsumer``) cancels the other
   handlers and propagates.
+* A disconnect is final: its source is not read again. (Servers answer every
+  later ``receive()`` with another disconnect, as the ASGI spec allows; read on,
+  each one would interrupt the handler of the one before.) When no source is
+  left to read and nothing runs, the loop ends.
+* Cancelling the loop is never swallowed, even while it waits for interrupted
+  handlers to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._types import Message
 
@@ -56,14 +62,25 @@ class DispatchLoop:
     _running: dict[asyncio.Task[None], int] = field(default_factory=dict)
     _read_after_finish: set[asyncio.Task[None]] = field(default_factory=set)
     _running_barriers: set[asyncio.Task[None]] = field(default_factory=set)
+    _ended_sources: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
             raise ValueError(f"max_concurrency must be an int >= 1, got {self.max_concurrency!r}")
 
     def _read(self, index: int) -> None:
+        if index in self._ended_sources:
+            return
         task = asyncio.ensure_future(self.sources[index]())
         self._reads[task] = index
+
+    def _take(self, task: asyncio.Task[Message]) -> tuple[int, Message]:
+        """The source and message of a finished read; a disconnect ends its source."""
+        source = self._reads.pop(task)
+        message = task.result()
+        if message.get("type") in self.barrier_types:
+            self._ended_sources.add(source)
+        return source, message
 
     def _can_start(self, source: int, message: Message) -> bool:
         if len(self._running) >= self.max_concurrency or self._barrier_running():
@@ -110,12 +127,15 @@ class DispatchLoop:
         self._running_barriers.clear()
         for task, _ in tasks:
             task.cancel()
+        # asyncio.wait, unlike awaiting each task under suppress(CancelledError),
+        # lets a cancellation of this loop itself through.
+        await _settle([task for task, _ in tasks])
         # On shutdown another error is already propagating; a handler that
         # fails while being cancelled must not replace it.
-        ignored = (asyncio.CancelledError, Exception) if quiet else (asyncio.CancelledError,)
-        for task, _ in tasks:
-            with contextlib.suppress(*ignored):
-                await task
+        errors = [task.exception() for task, _ in tasks if not task.cancelled()]
+        first = next((error for error in errors if error is not None), None)
+        if first is not None and not quiet:
+            raise first
         if not quiet:
             for source in waiting_sources:
                 self._read(source)
@@ -136,21 +156,20 @@ class DispatchLoop:
         # The common case needs no scheduling: nothing runs beside the one
         # handler, so it is awaited directly (no task per message) and its
         # source is read again only after it returns.
-        while True:
+        while self._reads:
             done, _ = await asyncio.wait(self._reads, return_when=asyncio.FIRST_COMPLETED)
             for task in sorted(done, key=self._reads.__getitem__):
-                source = self._reads.pop(task)
-                await self.handler(task.result())
+                source, message = self._take(task)
+                await self.handler(message)
                 self._read(source)
 
     async def _run_scheduled(self) -> None:
-        while True:
+        while self._reads or self._running:
             waiting = set(self._reads) | set(self._running)
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task in self._reads:
-                    source = self._reads.pop(task)  # type: ignore[arg-type]
-                    message: Message = task.result()  # type: ignore[assignment]
+                    source, message = self._take(task)  # type: ignore[arg-type]
                     if message.get("type") in self.interrupt_types and self._running:
                         await self._cancel_running()
                     self._queue.append((source, message))
@@ -169,6 +188,13 @@ class DispatchLoop:
         self._reads.clear()
         for task in reads:
             task.cancel()
+        await _settle(reads)
         for task in reads:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if not task.cancelled():
+                task.exception()  # retrieved: a read that failed while cancelled is dropped
+
+
+async def _settle(tasks: Collection[asyncio.Future[Any]]) -> None:
+    """Wait until every task is done, without raising their errors or cancellations."""
+    if tasks:
+        await asyncio.wait(tasks)

@@ -59,8 +59,12 @@ class LiveServerTests(ChannelsLiveServerTestCase):
         assert response.readline() == b"\n"
         assert response.readline() == b"data: 1\n"
         connection.close()  # the server sends http.disconnect; the stream handler is cancelled
-        while not marker.exists():
+        # Well within the server's application close timeout (10 s): disconnect() must run
+        # because the disconnect arrived, not because the server gave up on the instance.
+        deadline = time.monotonic() + 5
+        while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert marker.exists(), "disconnect() did not run within 5 s of the client leaving"
         assert marker.read_text() == "disconnected"
 
     def test_server_sees_users_created_by_the_test(self) -> None:
