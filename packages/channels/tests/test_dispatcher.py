@@ -33,6 +33,13 @@ class Client:
         return self.final
 
 
+def http_loop(sources, handler) -> DispatchLoop:
+    """The loop as an HTTP consumer sets it up."""
+    return DispatchLoop(
+        sources, handler, interrupt_types={"http.disconnect"}, final_types={"http.disconnect"}
+    )
+
+
 async def test_repeated_disconnects_do_not_interrupt_the_disconnect_handler():
     client = Client({"type": "http.request"}, final={"type": "http.disconnect"}, delay=0.05)
     finished: list[str] = []
@@ -45,7 +52,7 @@ async def test_repeated_disconnects_do_not_interrupt_the_disconnect_handler():
             finished.append(message["type"])
             raise StopConsumer()
 
-    loop = DispatchLoop([client.receive], handler, interrupt_types={"http.disconnect"})
+    loop = http_loop([client.receive], handler)
     with pytest.raises(StopConsumer):
         await asyncio.wait_for(loop.run(), 5)
     assert finished == ["http.disconnect"]
@@ -59,7 +66,8 @@ async def test_a_disconnect_handler_that_returns_ends_the_loop_instead_of_spinni
     async def handler(message: dict) -> None:
         handled.append(message["type"])  # returns without StopConsumer
 
-    await asyncio.wait_for(DispatchLoop([client.receive], handler).run(), 5)
+    loop = DispatchLoop([client.receive], handler, final_types={"websocket.disconnect"})
+    await asyncio.wait_for(loop.run(), 5)
     assert handled == ["websocket.connect", "websocket.disconnect"]
     assert client.reads == 2
 
@@ -82,10 +90,30 @@ async def test_the_other_sources_are_still_read_after_a_client_disconnect():
             raise StopConsumer()
 
     with pytest.raises(StopConsumer):
-        await asyncio.wait_for(DispatchLoop([client.receive, layer], handler).run(), 5)
+        loop = DispatchLoop([client.receive, layer], handler, final_types={"websocket.disconnect"})
+        await asyncio.wait_for(loop.run(), 5)
     assert handled.count("websocket.disconnect") == 1
     assert handled.count("chat.message") == 3
     assert client.reads == 2
+
+
+async def test_layer_messages_never_end_a_source():
+    # A worker's instance reads one channel: whatever type a message has, more may follow.
+    messages = [{"type": "websocket.disconnect"}, {"type": "job.run"}]
+
+    async def channel() -> dict:
+        return messages.pop(0)
+
+    handled: list[str] = []
+
+    async def handler(message: dict) -> None:
+        handled.append(message["type"])
+        if message["type"] == "job.run":
+            raise StopConsumer()
+
+    with pytest.raises(StopConsumer):
+        await asyncio.wait_for(DispatchLoop([channel], handler).run(), 5)
+    assert handled == ["websocket.disconnect", "job.run"]
 
 
 async def test_cancelling_the_loop_while_an_interrupted_handler_cleans_up_is_not_swallowed():
@@ -103,8 +131,7 @@ async def test_cancelling_the_loop_while_an_interrupted_handler_cleans_up_is_not
         else:
             raise StopConsumer()
 
-    loop = DispatchLoop([client.receive], handler, interrupt_types={"http.disconnect"})
-    task = asyncio.ensure_future(loop.run())
+    task = asyncio.ensure_future(http_loop([client.receive], handler).run())
     await asyncio.wait_for(cleaning.wait(), 5)
     task.cancel()  # e.g. the server's application close timeout
     done, _ = await asyncio.wait([task], timeout=5)
@@ -123,6 +150,6 @@ async def test_a_handler_error_raised_during_an_interrupt_still_propagates():
                 raise RuntimeError("cleanup failed") from None
         raise StopConsumer()
 
-    loop = DispatchLoop([client.receive], handler, interrupt_types={"http.disconnect"})
+    loop = http_loop([client.receive], handler)
     with pytest.raises(RuntimeError, match="cleanup failed"):
         await asyncio.wait_for(loop.run(), 5)

@@ -36,6 +36,12 @@ def _is_protocol_handler(name: str) -> bool:
     return name.startswith(("websocket_", "http_"))
 
 
+def _final_types(scope: Scope) -> frozenset[str]:
+    """The client message after which a connection's ``receive()`` has nothing new to say."""
+    kind = scope.get("type")
+    return frozenset({f"{kind}.disconnect"}) if kind in ("http", "websocket") else frozenset()
+
+
 class AsyncConsumer:
     """Base consumer. Subclasses define ``async def <type_with_underscores>(message)``.
 
@@ -125,6 +131,7 @@ class AsyncConsumer:
             self.dispatch,
             max_concurrency=1 if self._sync else self.max_concurrent_handlers,
             interrupt_types=self.interrupt_types,
+            final_types=_final_types(self.scope),
         )
         await loop.run()
 

@@ -23,10 +23,11 @@ Ordering (documented in the README):
   HTTP consumers) cancels the running handlers before it is handled.
 * The first handler exception (including ``StopConsumer``) cancels the other
   handlers and propagates.
-* A disconnect is final: its source is not read again. (Servers answer every
-  later ``receive()`` with another disconnect, as the ASGI spec allows; read on,
-  each one would interrupt the handler of the one before.) When no source is
-  left to read and nothing runs, the loop ends.
+* A client message whose type is in ``final_types`` (the connection's
+  disconnect) is the client's last: the client is not read again. (Servers
+  answer every later ``receive()`` with another disconnect, as the ASGI spec
+  allows; read on, each one would interrupt the handler of the one before.)
+  When no source is left to read and nothing runs, the loop ends.
 * Cancelling the loop is never swallowed, even while it waits for interrupted
   handlers to finish.
 """
@@ -57,6 +58,7 @@ class DispatchLoop:
     max_concurrency: int = 1
     interrupt_types: Collection[str] = frozenset()
     barrier_types: Collection[str] = BARRIER_TYPES
+    final_types: Collection[str] = frozenset()
     _reads: dict[asyncio.Task[Message], int] = field(default_factory=dict)
     _queue: list[tuple[int, Message]] = field(default_factory=list)
     _running: dict[asyncio.Task[None], int] = field(default_factory=dict)
@@ -75,10 +77,10 @@ class DispatchLoop:
         self._reads[task] = index
 
     def _take(self, task: asyncio.Task[Message]) -> tuple[int, Message]:
-        """The source and message of a finished read; a disconnect ends its source."""
+        """The source and message of a finished read; a final client message ends the client."""
         source = self._reads.pop(task)
         message = task.result()
-        if message.get("type") in self.barrier_types:
+        if source == _CLIENT and message.get("type") in self.final_types:
             self._ended_sources.add(source)
         return source, message
 
