@@ -23,6 +23,7 @@ from ._deadline import Deadline
 from ._fastwrite import make_writer
 from ._httpcycle import HttpCycle, ResponseState
 from ._parser import ParseError, UpgradeRequested, feed, make_parser
+from ._request import Reject, check_length_and_expect, is_websocket_upgrade, keep_alive
 from ._scope import RequestTargetError, build_http_scope
 from ._transport import TransportInfo
 from ._types import RawHeaders
@@ -33,23 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("daphne.http")
 _BODY_HIGH_WATER = 256 * 1024
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-
-
-def _keep_alive(version: str, headers: list[tuple[bytes, bytes]]) -> bool:
-    """RFC 9112 9.3, decided here so both parsers behave the same."""
-    tokens: list[bytes] = []
-    for name, value in headers:
-        if name == b"connection":
-            tokens += [t.strip().lower() for t in value.split(b",")]
-    if version == "1.0":
-        return b"keep-alive" in tokens
-    return b"close" not in tokens
 
 
 @implementer(interfaces.IPushProducer)
@@ -127,7 +111,7 @@ class Http1Protocol(protocol.Protocol):
             if self._ws_pending:
                 self._upgrade(data[exc.args[0] :])
             # Otherwise an unknown upgrade was answered as plain HTTP; its bytes are dropped.
-        except _Reject as exc:
+        except Reject as exc:
             self._reject(exc.status, str(exc))
         except ParseError as exc:
             self._reject(exc.status, str(exc))
@@ -197,7 +181,7 @@ class Http1Protocol(protocol.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url += url
         if len(self._url) > self.config.max_request_line:
-            raise _Reject(414, f"request target longer than {self.config.max_request_line} bytes")
+            raise Reject(414, f"request target longer than {self.config.max_request_line} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if value[-1:] in (b" ", b"\t"):
@@ -205,20 +189,20 @@ class Http1Protocol(protocol.Protocol):
         self._headers.append((name, value))
         self._header_size += len(name) + len(value) + 4
         if len(self._headers) > self.config.max_headers:
-            raise _Reject(431, f"more than {self.config.max_headers} header fields")
+            raise Reject(431, f"more than {self.config.max_headers} header fields")
 
     def on_headers_complete(self) -> None:
         self._head_bytes = 0
         self._line_seen = False
         self.head_deadline.clear()
         if self._header_size > self.config.max_header_size:
-            raise _Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
+            raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
         if version == "0.9":
-            raise _Reject(400, "expected 'METHOD target HTTP/1.1', got an HTTP/0.9 request line")
+            raise Reject(400, "expected 'METHOD target HTTP/1.1', got an HTTP/0.9 request line")
         if version not in ("1.1", "1.0"):
-            raise _Reject(505, f"expected HTTP/1.0 or HTTP/1.1, got HTTP/{version}")
-        if self.parser.should_upgrade() and self._is_websocket_upgrade():
+            raise Reject(505, f"expected HTTP/1.0 or HTTP/1.1, got HTTP/{version}")
+        if self.parser.should_upgrade() and is_websocket_upgrade(self._headers):
             self._ws_pending = True
             return
         self._new_cycle(self.parser.get_method().decode("ascii"), version)
@@ -230,7 +214,7 @@ class Http1Protocol(protocol.Protocol):
         self._body_received += len(data)
         limit = self.config.max_body_size
         if limit is not None and self._body_received > limit:
-            raise _Reject(413, f"request body larger than {limit} bytes")
+            raise Reject(413, f"request body larger than {limit} bytes")
         cycle.feed_body(data)
         if cycle.buffered_body() > _BODY_HIGH_WATER:
             self._pause_reading()
@@ -242,12 +226,6 @@ class Http1Protocol(protocol.Protocol):
         self.parsing = None
 
     # Request handling ------------------------------------------------------------------------
-
-    def _is_websocket_upgrade(self) -> bool:
-        for name, value in self._headers:
-            if name.lower() == b"upgrade" and b"websocket" in value.lower():
-                return True
-        return False
 
     def _new_cycle(self, method: str, version: str) -> None:
         assert self.info is not None
@@ -265,10 +243,10 @@ class Http1Protocol(protocol.Protocol):
                 state=self.server.lifespan_state,
             )
         except RequestTargetError as exc:
-            raise _Reject(400, str(exc)) from None
-        expect = self._check_length_and_expect(scope["headers"])
+            raise Reject(400, str(exc)) from None
+        expect = check_length_and_expect(scope["headers"], self.config.max_body_size)
         cycle = HttpCycle(
-            scope, self, expect_continue=expect, keep_alive=_keep_alive(version, scope["headers"])
+            scope, self, expect_continue=expect, keep_alive=keep_alive(version, scope["headers"])
         )
         if self._closing or not self.server.accepting:
             cycle.keep_alive = False
@@ -281,19 +259,6 @@ class Http1Protocol(protocol.Protocol):
         else:
             self.pipeline.append(cycle)
             self._pause_reading()
-
-    def _check_length_and_expect(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        expect = False
-        limit = self.config.max_body_size
-        for name, value in headers:
-            if name == b"content-length" and limit is not None:
-                if value.strip().isdigit() and int(value) > limit:
-                    raise _Reject(413, f"Content-Length {int(value)} exceeds the limit {limit}")
-            elif name == b"expect":
-                if value.lower() != b"100-continue":
-                    raise _Reject(417, f"expected 'Expect: 100-continue', got {value[:40]!r}")
-                expect = True
-        return expect
 
     def _run(self, cycle: HttpCycle) -> None:
         self.cycle = cycle
