@@ -21,18 +21,23 @@ def uvloop_available() -> bool:
     return True
 
 
+def check_loop(kind: str) -> None:
+    """Refuse an unknown loop name, or ``uvloop`` when it is not installed."""
+    if kind not in LOOPS:
+        raise ValueError(f"expected loop to be one of {', '.join(LOOPS)}, got {kind!r}")
+    if kind == "uvloop" and not uvloop_available():
+        raise RuntimeError("loop='uvloop' requires 'pip install uvloop'")
+
+
 def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
     """A fresh event loop: ``uvloop``, ``asyncio`` (the standard one) or ``auto`` (uvloop when
     installed). Twisted drives sockets through the loop's reader/writer callbacks, which both
     implement; uvloop runs those callbacks, timers and tasks with less overhead.
     """
-    if kind not in LOOPS:
-        raise ValueError(f"expected an event loop of {', '.join(LOOPS)}, got {kind!r}")
+    check_loop(kind)
     if kind == "uvloop" or (kind == "auto" and uvloop_available()):
-        try:
-            import uvloop
-        except ImportError:
-            raise RuntimeError("the uvloop event loop requires 'pip install uvloop'") from None
+        import uvloop
+
         return uvloop.new_event_loop()  # type: ignore[no-any-return]
     return asyncio.new_event_loop()
 
@@ -92,4 +97,4 @@ def _lean_reactor_class() -> Any:
     return LeanAsyncioReactor
 
 
-__all__ = ["LOOPS", "install_asyncio_reactor", "new_event_loop", "uvloop_available"]
+__all__ = ["LOOPS", "check_loop", "install_asyncio_reactor", "new_event_loop", "uvloop_available"]

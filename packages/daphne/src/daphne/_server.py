@@ -105,12 +105,9 @@ class Server:
     ) -> None:
         if not callable(application):
             raise TypeError(f"expected a callable ASGI application, got {application!r}")
-        from ._reactor import LOOPS, uvloop_available
+        from ._reactor import check_loop
 
-        if loop not in LOOPS:
-            raise ValueError(f"expected loop to be one of {', '.join(LOOPS)}, got {loop!r}")
-        if loop == "uvloop" and not uvloop_available():
-            raise RuntimeError("loop='uvloop' requires 'pip install uvloop'")
+        check_loop(loop)
         self.loop_kind = loop
         self.application = application
         self.endpoints = sorted(endpoints or [])

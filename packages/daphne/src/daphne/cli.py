@@ -10,6 +10,7 @@ from typing import Any
 
 from . import __version__
 from ._appload import import_by_path
+from ._reactor import LOOPS
 from .access import AccessLogGenerator
 from .endpoints import build_endpoint_description_strings
 
@@ -171,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add(
         "--loop",
-        choices=("auto", "asyncio", "uvloop"),
+        choices=LOOPS,
         default="auto",
         help="Event loop under the Twisted reactor: uvloop (faster, if installed) or asyncio's "
         "own; auto picks uvloop when it is installed",
