@@ -234,6 +234,25 @@ def django(session: nox.Session, django: str) -> None:
     )
 
 
+@nox.session(python=DEFAULT_PYTHON)
+def compat(session: nox.Session) -> None:
+    """Upstream's own suites (asgiref, daphne, channels_redis) against our packages.
+
+    The runner comes from ``../shared/compat`` (or ``COMPAT_DIR``); the floors and the rule
+    that every difference is written down in docs/compatibility.md live in scripts/compat.py.
+    ``nox -s compat -- daphne`` runs one suite.
+    """
+    REPORTS.mkdir(exist_ok=True)
+    session.run(
+        "python",
+        "scripts/compat.py",
+        "--junit",
+        str(REPORTS / "compat.xml"),
+        *session.posargs,
+        external=True,
+    )
+
+
 @nox.session(python=DEFAULT_PYTHON, tags=["ci"])
 def examples(session: nox.Session) -> None:
     """The chat demo: HTTP + WebSocket tests and the headless-Chromium browser test."""

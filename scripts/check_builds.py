@@ -5,11 +5,16 @@ that wheel with only its declared dependencies (our own asgiref wheel stands in
 for PyPI's), and import every module it ships. A module that imports something
 the package does not declare fails here.
 
+Then it runs the install line each package's README gives for a checkout (the first
+``pip install ./packages/asgiref ...`` line) in another clean venv, from the repository
+root, so the documented command cannot drift from what works.
+
 Usage: python scripts/check_builds.py [package ...]
 """
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -64,6 +69,24 @@ def run(*args: str | Path, cwd: Path | None = None) -> None:
     subprocess.run([str(a) for a in args], check=True, cwd=cwd)
 
 
+def readme_install_line(package_dir: Path) -> list[str]:
+    """The arguments of the README's first from-a-checkout ``pip install`` line."""
+    for line in (package_dir / "README.md").read_text().splitlines():
+        command = line.split("#", 1)[0].strip()
+        if command.startswith("pip install ./packages/asgiref"):
+            return shlex.split(command)[2:]
+    raise SystemExit(f"{package_dir}/README.md gives no 'pip install ./packages/asgiref ...' line")
+
+
+def check_readme_install(name: str, tmp: Path) -> None:
+    env_dir = tmp / f"readme-{name}"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    run(python, "-m", "pip", "install", "-q", *readme_install_line(PACKAGES[name]), cwd=ROOT)
+    run(python, "-c", f"import {name}; print({name}.__name__, {name}.__version__)")
+    run(python, "-m", "pip", "check")
+
+
 def main(selected: list[str]) -> int:
     names = selected or [n for n, p in PACKAGES.items() if (p / "pyproject.toml").exists()]
     with tempfile.TemporaryDirectory(prefix="asgi-builds-") as tmp:
@@ -80,6 +103,8 @@ def main(selected: list[str]) -> int:
             run(python, "-m", "pip", "install", "-q", "--find-links", dist, ours, wheel)
             run(python, "-c", IMPORT_ALL, name, *OPTIONAL.get(name, ()))
             run(python, "-m", "pip", "check")
+        for name in names:
+            check_readme_install(name, Path(tmp))
     return 0
 
 
