@@ -80,9 +80,12 @@ def test_warns_about_a_callable_not_marked_async() -> None:
     assert wrapped() == 2
 
 
-def test_rejects_a_non_callable_with_a_clear_error() -> None:
-    with pytest.raises(TypeError, match="expected an async callable, got int"):
-        async_to_sync(5)  # type: ignore[arg-type]
+def test_a_non_callable_gets_the_3x_warning_and_fails_when_called() -> None:
+    with pytest.warns(UserWarning) as caught:
+        wrapped = async_to_sync(5)  # type: ignore[arg-type]
+    assert caught[0].message.args == ("async_to_sync was passed a non-async-marked callable",)
+    with pytest.raises(TypeError, match="not callable"):
+        wrapped()
 
 
 def test_exception_propagates_with_its_traceback() -> None:

@@ -124,6 +124,36 @@ def test_async_to_sync_works_in_a_forked_child() -> None:
     assert result.stdout.strip() == "child exit 0"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_inside_sync_to_async_does_not_use_the_parents_loop() -> None:
+    result = run_script(
+        """
+        import os, asyncio, warnings
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+        from asgiref.sync import async_to_sync, sync_to_async
+
+        async def pid():
+            return os.getpid()
+
+        def fork_and_wait():
+            child = os.fork()
+            if child == 0:
+                # This thread serves the parent's loop there; in the child it never runs.
+                ok = async_to_sync(pid)() == os.getpid()
+                os._exit(0 if ok else 1)
+            _, status = os.waitpid(child, 0)
+            return os.waitstatus_to_exitcode(status)
+
+        async def main():
+            return await sync_to_async(fork_and_wait)()
+
+        print("child exit", asyncio.run(main()))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "child exit 0"
+
+
 def test_ctrl_c_while_blocked_in_async_to_sync_cancels_the_coroutine() -> None:
     result = run_script(
         """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import sys
 import threading
@@ -11,7 +12,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import SyncToAsync, iscoroutinefunction, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync, iscoroutinefunction, sync_to_async
 
 
 async def test_returns_the_function_result() -> None:
@@ -82,9 +83,50 @@ def test_rejects_async_functions() -> None:
         sync_to_async(already_async)
 
 
-def test_rejects_a_non_callable_with_a_clear_error() -> None:
-    with pytest.raises(TypeError, match="expected a callable, got str"):
+def test_rejects_a_non_callable_with_the_3x_message() -> None:
+    with pytest.raises(TypeError) as info:
         sync_to_async("nope")  # type: ignore[call-overload]
+    assert info.value.args == ("sync_to_async can only be applied to sync functions.",)
+
+
+def test_rejects_a_partial_of_an_async_function_and_an_async_callable_object() -> None:
+    async def already_async(value: int) -> None:
+        pass
+
+    class AsyncCallable:
+        async def __call__(self) -> None:
+            pass
+
+    for func in (functools.partial(already_async, 1), AsyncCallable()):
+        with pytest.raises(TypeError) as info:
+            sync_to_async(func)  # type: ignore[arg-type]
+        assert info.value.args == ("sync_to_async can only be applied to sync functions.",)
+
+
+def test_a_context_attribute_of_the_wrapped_callable_does_not_replace_the_context() -> None:
+    class WithContext:
+        context = "not a contextvars.Context"
+
+        def __call__(self) -> int:
+            return 42
+
+    wrapped = sync_to_async(WithContext())
+    assert wrapped.context is None  # type: ignore[attr-defined]
+    assert async_to_sync(wrapped)() == 42
+
+
+async def test_changes_made_in_a_supplied_context_stay_in_that_context() -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
+    var.set("caller")
+    supplied = contextvars.copy_context()
+
+    def change() -> None:
+        assert var.get() == "caller"
+        var.set("changed")
+
+    await sync_to_async(change, context=supplied)()
+    assert var.get() == "caller"
+    assert supplied[var] == "changed"
 
 
 def test_executor_with_thread_sensitive_is_a_type_error() -> None:
@@ -116,13 +158,6 @@ async def test_context_keyword_runs_the_function_in_that_context() -> None:
     context = contextvars.copy_context()
     context.run(var.set, "inside the given context")
     assert await sync_to_async(var.get, context=context)() == "inside the given context"
-
-
-async def test_changes_made_in_the_given_context_are_visible_to_the_caller() -> None:
-    context = contextvars.Context()
-    await sync_to_async(var.set, context=context)("set in thread")
-    assert context[var] == "set in thread"
-    assert var.get() == "set in thread"
 
 
 async def test_wrapping_a_bound_method_exposes_its_self() -> None:

@@ -7,6 +7,25 @@ import asyncio
 import pytest
 from asgiref.timeout import timeout
 
+# Deprecated (asgiref 3.13), still working: the behaviour tests below ignore the warning.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:asgiref.timeout.timeout is deprecated:DeprecationWarning"
+)
+
+
+async def test_creating_a_timeout_warns_that_it_is_deprecated_for_asyncio_timeout() -> None:
+    with pytest.warns(DeprecationWarning, match=r"Use asyncio\.timeout\(\) instead"):
+        limit = timeout(1)
+    async with limit:
+        await asyncio.sleep(0)
+    assert not limit.expired
+
+
+async def test_passing_a_loop_warns_that_the_loop_argument_is_deprecated() -> None:
+    loop = asyncio.get_running_loop()
+    with pytest.warns(DeprecationWarning, match="loop argument"):
+        timeout(1, loop=loop)
+
 
 async def test_block_finishing_in_time_is_untouched() -> None:
     async with timeout(5) as limit:

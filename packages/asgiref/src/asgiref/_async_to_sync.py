@@ -74,17 +74,11 @@ class AsyncToSync(Generic[_P, _R]):
     def __init__(
         self, awaitable: Callable[_P, Awaitable[_R]], force_new_loop: bool = False
     ) -> None:
-        if not callable(awaitable):
-            raise TypeError(
-                f"async_to_sync expected an async callable, got {type(awaitable).__name__}"
-            )
         if not is_async_callable(awaitable):
             # Callables returning awaitables cannot be told apart from sync ones without
-            # calling them, so this is a warning, as in asgiref 3.x.
-            warnings.warn(
-                f"async_to_sync was passed a non-async-marked callable: {awaitable!r}",
-                stacklevel=2,
-            )
+            # calling them, so this is a warning, as in asgiref 3.x (whose message code
+            # matches on, word for word); calling a non-callable fails at call time.
+            warnings.warn("async_to_sync was passed a non-async-marked callable", stacklevel=2)
         self.awaitable = awaitable
         self.force_new_loop = force_new_loop
         functools.update_wrapper(self, awaitable)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import sys
 import threading
 from collections.abc import Callable, Coroutine
@@ -37,8 +38,14 @@ _thread_state = threading.local()
 
 
 def awaiting_loop() -> asyncio.AbstractEventLoop | None:
-    """The loop awaiting the ``sync_to_async`` call this thread is running, if any."""
+    """The loop awaiting the ``sync_to_async`` call this thread is running, if any.
+
+    None in a process forked from inside such a call: the loop belongs to the parent and
+    never runs in the child (its recorded state still says "running").
+    """
     loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
+    if loop is not None and getattr(_thread_state, "pid", None) != os.getpid():
+        return None
     return loop
 
 
@@ -48,8 +55,9 @@ class SyncToAsync(Generic[_P, _R]):
     ``thread_sensitive=True`` (the default) runs it in the one thread that all
     thread-sensitive code of this call chain shares (see :mod:`asgiref.sync`);
     ``thread_sensitive=False`` runs it in ``executor`` or, without one, in the loop's default
-    executor. ``context`` is the :class:`contextvars.Context` to run the function in; by
-    default a copy of the caller's context.
+    executor. ``context`` is the :class:`contextvars.Context` to run the function in (the
+    function's changes then stay in it); by default a copy of the caller's context, whose
+    changes are copied back to the caller.
     """
 
     def __init__(
@@ -59,12 +67,9 @@ class SyncToAsync(Generic[_P, _R]):
         executor: Executor | None = None,
         context: contextvars.Context | None = None,
     ) -> None:
-        if not callable(func):
-            raise TypeError(f"sync_to_async expected a callable, got {type(func).__name__}")
-        if is_async_callable(func):
-            raise TypeError(
-                f"sync_to_async can only be applied to sync functions; {func!r} is async"
-            )
+        if not callable(func) or is_async_callable(func):
+            # The message is asgiref 3.x's, word for word: code matches on it.
+            raise TypeError("sync_to_async can only be applied to sync functions.")
         if thread_sensitive and executor is not None:
             raise TypeError(
                 "executor must not be set when thread_sensitive is True "
@@ -73,14 +78,16 @@ class SyncToAsync(Generic[_P, _R]):
         self.func = func
         self._thread_sensitive = thread_sensitive
         self._executor = executor
-        self._context = context
         functools.update_wrapper(self, func)
+        # After update_wrapper, which copies the wrapped callable's __dict__: a ``context``
+        # attribute of the wrapped object must not stand in for the context argument.
+        self.context = context
         copy_bound_self(func, self)
         markcoroutinefunction(self)
 
     async def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         loop = asyncio.get_running_loop()
-        context = self._context if self._context is not None else contextvars.copy_context()
+        context = self.context if self.context is not None else contextvars.copy_context()
         handling = sys.exc_info()[1]
         call = functools.partial(self.thread_handler, loop, context, handling, args, kwargs)
         future = self._start(loop, call)
@@ -88,8 +95,9 @@ class SyncToAsync(Generic[_P, _R]):
             return await future
         finally:
             # A cancelled call may still be running in its thread: only a finished call's
-            # context is stable enough to copy back.
-            if future.done() and not future.cancelled():
+            # context is stable enough to copy back. A context supplied by the caller keeps
+            # the function's changes to itself.
+            if self.context is None and future.done() and not future.cancelled():
                 restore_context(context)
 
     def _start(self, loop: asyncio.AbstractEventLoop, call: Callable[[], _R]) -> asyncio.Future[_R]:
@@ -123,13 +131,13 @@ class SyncToAsync(Generic[_P, _R]):
         args: Any,
         kwargs: Any,
     ) -> _R:
-        previous = getattr(_thread_state, "loop", None)
-        _thread_state.loop = loop
+        previous = getattr(_thread_state, "loop", None), getattr(_thread_state, "pid", None)
+        _thread_state.loop, _thread_state.pid = loop, os.getpid()
         try:
             result: _R = run_handling(handling, context.run, self.func, *args, **kwargs)
             return result
         finally:
-            _thread_state.loop = previous
+            _thread_state.loop, _thread_state.pid = previous
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         # Decorating a method: bind like a function would, keeping the coroutine marking.

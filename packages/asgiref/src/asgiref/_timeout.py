@@ -2,14 +2,16 @@
 
 ``async with timeout(1.5):`` raises :class:`asyncio.TimeoutError` (the builtin
 :class:`TimeoutError` on 3.11+) if the block is still running after 1.5 s. ``None``
-disables the limit. Only the cancellation this manager caused is converted: a cancellation
-coming from outside propagates unchanged, and on 3.11+ the task's cancel count is restored so
-structured-concurrency code above keeps working.
+disables the limit. Deprecated, as in asgiref 3.13: creating one warns and points to
+:func:`asyncio.timeout` (Python 3.11+), which does the same. Only the cancellation this
+manager caused is converted: a cancellation coming from outside propagates unchanged, and on
+3.11+ the task's cancel count is restored so structured-concurrency code above keeps working.
 """
 
 from __future__ import annotations
 
 import asyncio
+import warnings
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +24,15 @@ class timeout:
     def __init__(
         self, timeout: float | None, *, loop: asyncio.AbstractEventLoop | None = None
     ) -> None:
+        warnings.warn(
+            "asgiref.timeout.timeout is deprecated. Use asyncio.timeout() instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if loop is not None:
+            warnings.warn(
+                "The loop argument to timeout() is deprecated.", DeprecationWarning, stacklevel=2
+            )
         if timeout is not None and timeout < 0:
             raise ValueError(f"timeout must be None or >= 0, got {timeout!r}")
         self._timeout = timeout
