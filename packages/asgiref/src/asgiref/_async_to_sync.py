@@ -34,6 +34,7 @@ from ._context import await_handling, copy_bound_self, restore_context
 from ._coroutines import is_async_callable, unmark_coroutine_function
 from ._current_thread_executor import CurrentThreadExecutor
 from ._loop_thread import LoopThread, shared_loop_thread
+from ._storage import adopt_context
 from ._sync_to_async import awaiting_loop
 from ._task_scope import TaskScope
 from ._thread_sensitive import set_enclosing_call_executor
@@ -142,6 +143,7 @@ class AsyncToSync(Generic[_P, _R]):
         kwargs: Any,
     ) -> None:
         outcome = _Outcome()
+        adopt_context()
         set_enclosing_call_executor(executor)
         scope = TaskScope()
         scope.enter()

@@ -12,6 +12,8 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from ._storage import ThreadBoundStorage, rehome
+
 _R = TypeVar("_R")
 
 __all__ = [
@@ -41,12 +43,16 @@ def internal_var(name: str) -> contextvars.ContextVar[Any]:
 def restore_context(context: contextvars.Context) -> None:
     """Set, in the current context, every variable whose value differs in ``context``.
 
+    ``Local`` storage is rehomed to the current thread on the way (see ``_storage``);
+    thread-bound storage stays behind.
+
     Values are compared by identity, not ``==``: equality may be expensive, may raise, or may
     not return a bool (numpy arrays), and an equal-but-distinct object is still a change.
     """
     for var, value in context.items():
-        if var in INTERNAL_VARS:
+        if var in INTERNAL_VARS or type(value) is ThreadBoundStorage:
             continue
+        value = rehome(value)
         if var.get(_MISSING) is not value:
             var.set(value)
 

@@ -1,70 +1,173 @@
 """``Local``: attribute storage scoped to the current context (or thread).
 
-Default mode stores a mapping in a :class:`contextvars.ContextVar`. Because ``sync_to_async``
-and ``async_to_sync`` carry context changes back to their caller, a value set on one side of
-the boundary is visible on the other, exactly like a thread-local in purely sync code.
+``Local()`` (a :class:`_DefaultLocal`) keeps a :class:`~asgiref._storage.Storage` in a
+:class:`contextvars.ContextVar`. Because ``sync_to_async`` and ``async_to_sync`` carry
+context changes back to their caller (and rehome the storage to the receiving thread), a
+value set on one side of the boundary is visible on the other, exactly like a thread-local
+in purely sync code; a thread that merely inherits a copy of the context sees nothing.
 
-Invariant: the stored mapping is never mutated in place; each write installs a new mapping.
-Two tasks that inherited the same mapping therefore never see each other's writes (a
-mutation in place would leak a child task's writes into its parent and siblings).
+``Local(thread_critical=True)`` (a :class:`_ThreadCriticalLocal`) never crosses a thread
+boundary. In a sync thread it is a plain :class:`threading.local`; in a thread running an
+event loop it is additionally local to the task's context, so concurrent tasks on one loop
+do not share values (each request gets its own database connection object, say).
 
-``thread_critical=True`` uses a plain :class:`threading.local` instead: values are per
-thread, so in async code they are shared by everything on that thread's event loop, and
-never cross a thread boundary. Use it for objects that are unsafe to share between threads
-(database connections).
+``Local(...)`` returns one of the two classes, as in asgiref 3.13; ``Local`` itself cannot
+be subclassed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, final
+
+from ._storage import EMPTY, Storage, ThreadBoundStorage
 
 __all__ = ["Local"]
 
-_EMPTY: Mapping[str, Any] = {}
+_set = object.__setattr__
+# Names of the implementation's own slots: user code may not overwrite them.
+_RESERVED = frozenset({"_async_stores", "_data", "_storage"})
 
 
+def _missing(local: object, key: str) -> AttributeError:
+    return AttributeError(f"{local!r} object has no attribute {key!r}")
+
+
+class _ContextStore:
+    """Copy-on-write attributes in one context variable, tagged by owning thread."""
+
+    __slots__ = ("_data", "_storage_type")
+
+    def __init__(self, name: str, storage_type: type[Storage]) -> None:
+        self._data: contextvars.ContextVar[Storage] = contextvars.ContextVar(name)
+        self._storage_type = storage_type
+
+    def current(self) -> Any:
+        storage = self._data.get(None)
+        return EMPTY if storage is None else storage.visible_data()
+
+    def get(self, local: object, key: str) -> Any:
+        try:
+            return self.current()[key]
+        except KeyError:
+            raise _missing(local, key) from None
+
+    def set(self, key: str, value: Any) -> None:
+        data = {**self.current(), key: value}
+        self._data.set(self._storage_type(threading.get_ident(), data))
+
+    def delete(self, local: object, key: str) -> None:
+        current = self.current()
+        if key not in current:
+            raise _missing(local, key)
+        data = {k: v for k, v in current.items() if k != key}
+        self._data.set(self._storage_type(threading.get_ident(), data))
+
+
+@final
 class Local:
-    """Attribute storage local to the current context (default) or thread (``thread_critical``)."""
+    """Attribute storage local to the current context (default) or thread (``thread_critical``).
+
+    ``Local()`` and ``Local(thread_critical=True)`` create instances of two private
+    subclasses; ``isinstance(obj, Local)`` holds for both.
+    """
+
+    def __new__(cls, thread_critical: bool = False) -> Local:
+        if cls is not Local:
+            raise TypeError("asgiref.local.Local cannot be subclassed")
+        return object.__new__(_ThreadCriticalLocal if thread_critical else _DefaultLocal)
 
     def __init__(self, thread_critical: bool = False) -> None:
-        object.__setattr__(self, "_thread_critical", thread_critical)
-        if thread_critical:
-            object.__setattr__(self, "_thread_storage", threading.local())
-        else:
-            var: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-                f"asgiref.local.Local@{id(self):x}"
-            )
-            object.__setattr__(self, "_var", var)
+        pass
 
+    # Declared for type checkers; the subclasses implement them.
     def __getattr__(self, key: str) -> Any:
-        if self._thread_critical:
-            return getattr(self._thread_storage, key)
-        try:
-            return self._var.get(_EMPTY)[key]
-        except KeyError:
-            raise AttributeError(f"{self!r} object has no attribute {key!r}") from None
+        raise _missing(self, key)
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key in ("_thread_critical", "_thread_storage", "_var"):
-            raise AttributeError(f"{key!r} is reserved by asgiref.local.Local")
-        if self._thread_critical:
-            setattr(self._thread_storage, key, value)
-            return
-        current = self._var.get(_EMPTY)
-        self._var.set({**current, key: value})
+        raise NotImplementedError
 
     def __delattr__(self, key: str) -> None:
-        if self._thread_critical:
-            delattr(self._thread_storage, key)
-            return
-        current = self._var.get(_EMPTY)
-        if key not in current:
-            raise AttributeError(f"{self!r} object has no attribute {key!r}")
-        self._var.set({k: v for k, v in current.items() if k != key})
+        raise NotImplementedError
+
+
+def _check_name(key: str) -> None:
+    if key in _RESERVED:
+        raise AttributeError(f"Cannot set attribute {key!r} on Local")
+
+
+class _DefaultLocal(Local):  # type: ignore[misc]  # Local is final for users, not for us
+    """``Local()``: context storage, shared across asgiref's sync/async hand-overs."""
+
+    _storage: _ContextStore
+
+    def __init__(self, thread_critical: bool = False) -> None:
+        _set(self, "_storage", _ContextStore(f"asgiref.local@{id(self):x}", Storage))
+
+    def __getattr__(self, key: str) -> Any:
+        return self._storage.get(self, key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        _check_name(key)
+        self._storage.set(key, value)
+
+    def __delattr__(self, key: str) -> None:
+        self._storage.delete(self, key)
 
     def __repr__(self) -> str:
-        mode = "thread_critical" if self._thread_critical else "context"
-        return f"<asgiref.local.Local {mode} at {id(self):#x}>"
+        return f"<asgiref.local.Local at {id(self):#x}>"
+
+
+class _ThreadCriticalLocal(Local):  # type: ignore[misc]
+    """``Local(thread_critical=True)``: per thread, and per task context in async threads."""
+
+    _storage: threading.local
+    _async_stores: threading.local
+
+    def __init__(self, thread_critical: bool = True) -> None:
+        _set(self, "_storage", threading.local())
+        _set(self, "_async_stores", threading.local())
+
+    def _async_store(self) -> _ContextStore | None:
+        """This thread's context store when it runs an event loop, else None."""
+        if asyncio._get_running_loop() is None:
+            return None
+        stores = self._async_stores
+        store: _ContextStore | None = getattr(stores, "store", None)
+        if store is None:
+            name = f"asgiref.local.thread_critical@{id(self):x}"
+            store = _ContextStore(name, ThreadBoundStorage)
+            stores.store = store
+        return store
+
+    def __getattr__(self, key: str) -> Any:
+        store = self._async_store()
+        if store is not None:
+            return store.get(self, key)
+        try:
+            return getattr(self._storage, key)
+        except AttributeError:
+            raise _missing(self, key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        _check_name(key)
+        store = self._async_store()
+        if store is not None:
+            store.set(key, value)
+        else:
+            setattr(self._storage, key, value)
+
+    def __delattr__(self, key: str) -> None:
+        store = self._async_store()
+        if store is not None:
+            store.delete(self, key)
+            return
+        try:
+            delattr(self._storage, key)
+        except AttributeError:
+            raise _missing(self, key) from None
+
+    def __repr__(self) -> str:
+        return f"<asgiref.local.Local thread_critical at {id(self):#x}>"

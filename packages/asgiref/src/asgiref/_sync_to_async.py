@@ -27,6 +27,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from ._context import copy_bound_self, restore_context, run_handling
 from ._coroutines import is_async_callable, markcoroutinefunction
 from ._current_thread_executor import CurrentThreadExecutor
+from ._storage import adopt_context
 from ._thread_sensitive import thread_sensitive_executor
 
 __all__ = ["SyncToAsync", "awaiting_loop", "sync_to_async"]
@@ -134,7 +135,7 @@ class SyncToAsync(Generic[_P, _R]):
         previous = getattr(_thread_state, "loop", None), getattr(_thread_state, "pid", None)
         _thread_state.loop, _thread_state.pid = loop, os.getpid()
         try:
-            result: _R = run_handling(handling, context.run, self.func, *args, **kwargs)
+            result: _R = run_handling(handling, context.run, _adopted, self.func, args, kwargs)
             return result
         finally:
             _thread_state.loop, _thread_state.pid = previous
@@ -145,6 +146,11 @@ class SyncToAsync(Generic[_P, _R]):
             return self
         bound: Any = functools.partial(self.__call__, instance)  # type: ignore[arg-type]
         return markcoroutinefunction(bound)
+
+
+def _adopted(func: Callable[..., _R], args: Any, kwargs: Any) -> _R:
+    adopt_context()
+    return func(*args, **kwargs)
 
 
 @overload
