@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from asgiref.wsgi import ClientDisconnected, WsgiToAsgi
+from asgiref.wsgi import ClientDisconnected, WsgiToAsgi, WsgiToAsgiInstance
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,7 +62,7 @@ class Recorder:
 
     @property
     def body(self) -> bytes:
-        return b"".join(m["body"] for m in self.sent if m["type"] == "http.response.body")
+        return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
 
 
 async def call(app: Any, recorder: Recorder, **scope: Any) -> None:
@@ -99,7 +99,7 @@ async def test_environ_follows_pep_3333() -> None:
         "headers": [(b"content-type", b"text/plain")],
     }
     assert recorder.body == b"ok"
-    assert recorder.sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert recorder.sent[-1] == {"type": "http.response.body"}
 
 
 async def test_request_body_is_streamed_not_buffered() -> None:
@@ -153,15 +153,78 @@ async def test_response_chunks_are_streamed_and_iterable_closed() -> None:
 
     recorder = Recorder()
     await call(app, recorder)
-    assert [m["type"] for m in recorder.sent] == [
-        "http.response.start",
-        "http.response.body",
-        "http.response.body",
-        "http.response.body",
+    assert recorder.sent[1:] == [
+        {"type": "http.response.body", "body": b"a", "more_body": True},
+        {"type": "http.response.body", "body": b"", "more_body": True},
+        {"type": "http.response.body", "body": b"b", "more_body": True},
+        # The final message has no other keys, as in asgiref 3.x.
+        {"type": "http.response.body"},
     ]
-    assert [m.get("more_body") for m in recorder.sent[1:]] == [True, True, False]
-    assert recorder.body == b"ab"
     assert events == ["closed"]
+
+
+async def test_the_iterable_is_not_asked_for_more_once_content_length_bytes_are_sent() -> None:
+    asked: list[int] = []
+
+    def body() -> Iterator[bytes]:
+        asked.append(1)
+        yield b"1234"
+        asked.append(2)
+        yield b"5678"
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", "4")])
+        return body()
+
+    recorder = Recorder()
+    await call(app, recorder)
+    assert asked == [1]
+    assert recorder.body == b"1234"
+    assert recorder.sent[-1] == {"type": "http.response.body"}
+
+
+async def test_a_header_repeated_beyond_the_limit_gets_400_without_calling_the_app() -> None:
+    called: list[bool] = []
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        called.append(True)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    headers = [(b"x-repeat", b"v")] * 6
+    recorder = Recorder()
+    await WsgiToAsgi(app, duplicate_header_limit=5)(
+        http_scope(headers=headers), recorder.receive, recorder.send
+    )
+    assert called == []
+    assert recorder.sent == [
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"text/plain")],
+        },
+        {"type": "http.response.body", "body": b"Bad Request: Too many duplicate headers"},
+    ]
+    # 100 by default; None lifts the limit.
+    for adapter in (WsgiToAsgi(app), WsgiToAsgi(app, duplicate_header_limit=None)):
+        recorder = Recorder()
+        await adapter(
+            http_scope(headers=[(b"x-repeat", b"v")] * 100), recorder.receive, recorder.send
+        )
+        assert recorder.sent[0]["status"] == 200
+    recorder = Recorder()
+    await WsgiToAsgi(app)(
+        http_scope(headers=[(b"x-repeat", b"v")] * 101), recorder.receive, recorder.send
+    )
+    assert recorder.sent[0]["status"] == 400
+
+
+def test_build_environ_is_a_method_and_a_unix_socket_server_has_port_0() -> None:
+    instance = WsgiToAsgiInstance(None)
+    environ = instance.build_environ(http_scope(server=["/run/app.sock", None]), None)
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("/run/app.sock", "0")
+    environ = instance.build_environ(http_scope(server=None), None)
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("localhost", "80")
 
 
 async def test_write_callable_sends_data() -> None:

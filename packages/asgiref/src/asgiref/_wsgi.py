@@ -18,7 +18,13 @@ from types import TracebackType
 from typing import Any
 
 from ._sync_to_async import SyncToAsync
-from ._wsgi_environ import build_environ, encode_response_headers, parse_status
+from ._wsgi_environ import (
+    DEFAULT_DUPLICATE_HEADER_LIMIT,
+    TooManyDuplicateHeaders,
+    build_environ,
+    encode_response_headers,
+    parse_status,
+)
 
 __all__ = ["ClientDisconnected", "WsgiToAsgi", "WsgiToAsgiInstance"]
 
@@ -104,24 +110,46 @@ def _not_started(message: Any) -> None:
 class WsgiToAsgi:
     """Wrap a WSGI application as an ASGI 3 application (``http`` scopes only).
 
+    A request in which one header name repeats more than ``duplicate_header_limit`` times
+    gets a 400 response without reaching the application (``None``: no limit).
     ``executor`` runs the WSGI calls (default: the event loop's default executor).
     """
 
-    def __init__(self, wsgi_application: Any, *, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        wsgi_application: Any,
+        duplicate_header_limit: int | None = DEFAULT_DUPLICATE_HEADER_LIMIT,
+        *,
+        executor: Executor | None = None,
+    ) -> None:
         self.wsgi_application = wsgi_application
+        self.duplicate_header_limit = duplicate_header_limit
         self.executor = executor
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        instance = WsgiToAsgiInstance(self.wsgi_application, executor=self.executor)
+        instance = WsgiToAsgiInstance(
+            self.wsgi_application, self.duplicate_header_limit, executor=self.executor
+        )
         await instance(scope, receive, send)
+
+
+_BAD_REQUEST_BODY = b"Bad Request: Too many duplicate headers"
 
 
 class WsgiToAsgiInstance:
     """One request served by a WSGI application."""
 
-    def __init__(self, wsgi_application: Any, *, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        wsgi_application: Any,
+        duplicate_header_limit: int | None = DEFAULT_DUPLICATE_HEADER_LIMIT,
+        *,
+        executor: Executor | None = None,
+    ) -> None:
         self.wsgi_application = wsgi_application
+        self.duplicate_header_limit = duplicate_header_limit
         self.executor = executor
+        self.scope: Any = None
         self.response_started = False
         self._status: int | None = None
         self._headers: list[tuple[bytes, bytes]] = []
@@ -131,9 +159,21 @@ class WsgiToAsgiInstance:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("type") != "http":
             raise ValueError(f"WsgiToAsgi expected an 'http' scope, got {scope.get('type')!r}")
+        self.scope = scope
         bridge = _LoopBridge(asyncio.get_running_loop())
         body = io.BufferedReader(_RequestBody(receive, bridge))
-        environ = build_environ(scope, body)
+        try:
+            environ = self.build_environ(scope, body)
+        except TooManyDuplicateHeaders:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"text/plain")],
+                }
+            )
+            await send({"type": "http.response.body", "body": _BAD_REQUEST_BODY})
+            return
 
         def send_message(message: Any) -> None:
             bridge.call(send(message))
@@ -146,6 +186,14 @@ class WsgiToAsgiInstance:
             bridge.abort()
             raise
 
+    def build_environ(self, scope: Any, body: Any) -> dict[str, Any]:
+        """The WSGI environ for ``scope`` with ``body`` as ``wsgi.input``.
+
+        Raises :class:`ValueError` when a header repeats more than the instance's
+        ``duplicate_header_limit`` allows.
+        """
+        return build_environ(scope, body, self.duplicate_header_limit)
+
     def run_wsgi_app(self, environ: dict[str, Any]) -> None:
         """Call the WSGI application (in a worker thread) and relay its response."""
         result: Iterable[bytes] = self.wsgi_application(environ, self.start_response)
@@ -156,14 +204,18 @@ class WsgiToAsgiInstance:
             )
         try:
             for chunk in result:
-                if chunk:
-                    self._write(chunk)
+                self._write(chunk)
+                if self._remaining == 0:
+                    # Content-Length bytes are out: asking for more would only run code
+                    # whose output is thrown away.
+                    break
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
         self._start_if_needed()
-        self._send_message({"type": "http.response.body", "body": b"", "more_body": False})
+        # The final message carries no keys besides its type, as in asgiref 3.x.
+        self._send_message({"type": "http.response.body"})
 
     def start_response(
         self,
@@ -205,8 +257,9 @@ class WsgiToAsgiInstance:
         self._start_if_needed()
         if self._remaining is not None:
             # Never send more than the declared Content-Length (it would corrupt the stream).
+            if self._remaining == 0 and data:
+                return
             data = data[: self._remaining]
             self._remaining -= len(data)
-        if data:
-            body = bytes(data)
-            self._send_message({"type": "http.response.body", "body": body, "more_body": True})
+        # Empty chunks are relayed too (3.x does): a WSGI app may yield b"" to flush headers.
+        self._send_message({"type": "http.response.body", "body": bytes(data), "more_body": True})

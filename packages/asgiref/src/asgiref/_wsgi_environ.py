@@ -6,7 +6,21 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-__all__ = ["build_environ", "encode_response_headers", "parse_status"]
+__all__ = [
+    "DEFAULT_DUPLICATE_HEADER_LIMIT",
+    "TooManyDuplicateHeaders",
+    "build_environ",
+    "encode_response_headers",
+    "parse_status",
+]
+
+#: How many times one request header may repeat before the request is refused (3.13's).
+DEFAULT_DUPLICATE_HEADER_LIMIT = 100
+
+
+class TooManyDuplicateHeaders(ValueError):
+    """A request header repeats more often than ``duplicate_header_limit`` allows."""
+
 
 # Headers whose repeated values cannot be joined with a comma (RFC 6265 uses "; ").
 _JOINERS = {"HTTP_COOKIE": "; "}
@@ -17,10 +31,17 @@ def _wsgi_str(text: str) -> str:
     return text.encode("utf-8").decode("latin-1")
 
 
-def build_environ(scope: Any, body: IO[bytes]) -> dict[str, Any]:
-    """The WSGI environ for an ASGI ``http`` scope whose body is readable from ``body``."""
-    if scope.get("type") != "http":
-        raise ValueError(f"WsgiToAsgi expected an 'http' scope, got {scope.get('type')!r}")
+def build_environ(
+    scope: Any,
+    body: IO[bytes] | None,
+    duplicate_header_limit: int | None = DEFAULT_DUPLICATE_HEADER_LIMIT,
+) -> dict[str, Any]:
+    """The WSGI environ for an ASGI ``http`` scope whose body is readable from ``body``.
+
+    Raises :class:`TooManyDuplicateHeaders` when one header name occurs more than
+    ``duplicate_header_limit`` times (``None`` or 0: no limit): joining thousands of
+    repeats would cost the worker quadratic time for a request nobody sends honestly.
+    """
     root_path: str = scope.get("root_path", "") or ""
     path: str = scope["path"]
     if root_path and path.startswith(root_path):
@@ -33,7 +54,8 @@ def build_environ(scope: Any, body: IO[bytes]) -> dict[str, Any]:
         "QUERY_STRING": bytes(scope.get("query_string", b"")).decode("latin-1"),
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
         "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+        # A UNIX socket has no port: ASGI says (path, None), WSGI needs a number.
+        "SERVER_PORT": str(server[1] if server[1] is not None else 0),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
         "wsgi.input": body,
@@ -46,11 +68,14 @@ def build_environ(scope: Any, body: IO[bytes]) -> dict[str, Any]:
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
-    _add_headers(environ, scope.get("headers", ()))
+    _add_headers(environ, scope.get("headers", ()), duplicate_header_limit)
     return environ
 
 
-def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[bytes, bytes]]) -> None:
+def _add_headers(
+    environ: dict[str, Any], headers: Iterable[tuple[bytes, bytes]], limit: int | None
+) -> None:
+    seen: dict[str, int] = {}
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
         if name == "content-length":
@@ -59,8 +84,13 @@ def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[bytes, bytes]]
             key = "CONTENT_TYPE"
         else:
             key = "HTTP_" + name.upper().replace("-", "_")
+        count = seen[key] = seen.get(key, 0) + 1
+        if limit and count > limit:
+            raise TooManyDuplicateHeaders(
+                f"Too many duplicate headers: {key} exceeds the limit of {limit}"
+            )
         value = raw_value.decode("latin-1")
-        if key in environ:
+        if count > 1:
             value = environ[key] + _JOINERS.get(key, ",") + value
         environ[key] = value
 
