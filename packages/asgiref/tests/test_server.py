@@ -44,8 +44,8 @@ async def echo(scope: Any, receive: Any, send: Any) -> None:
 
 async def test_messages_for_one_scope_reach_one_instance() -> None:
     server = RecordingServer(echo)
-    queue = await server.get_or_create_application_instance("a", {"id": "a"})
-    same = await server.get_or_create_application_instance("a", {"id": "a"})
+    queue = server.get_or_create_application_instance("a", {"id": "a"})
+    same = server.get_or_create_application_instance("a", {"id": "a"})
     assert queue is same
     await queue.put("hello")
     await asyncio.sleep(0.01)
@@ -53,10 +53,21 @@ async def test_messages_for_one_scope_reach_one_instance() -> None:
     server.delete_application_instance("a")
 
 
+async def test_get_or_create_is_a_plain_method_returning_the_input_queue() -> None:
+    # Subclasses written for asgiref 3.x call it from handle() without await.
+    server = RecordingServer(echo)
+    queue = server.get_or_create_application_instance("a", {"id": "a"})
+    assert isinstance(queue, asyncio.Queue)
+    queue.put_nowait("plain")
+    await asyncio.sleep(0.01)
+    assert server.sent == [("a", "PLAIN")]
+    server.delete_application_instance("a")
+
+
 async def test_instances_never_exceed_max_applications() -> None:
     server = RecordingServer(echo, max_applications=2)
     for scope_id in ("a", "b", "c"):
-        await server.get_or_create_application_instance(scope_id, {"id": scope_id})
+        server.get_or_create_application_instance(scope_id, {"id": scope_id})
         assert len(server.application_instances) <= 2
     assert set(server.application_instances) == {"b", "c"}
     for scope_id in list(server.application_instances):
@@ -65,11 +76,11 @@ async def test_instances_never_exceed_max_applications() -> None:
 
 async def test_least_recently_used_instance_is_evicted_and_cancelled() -> None:
     server = RecordingServer(echo, max_applications=2)
-    await server.get_or_create_application_instance("a", {"id": "a"})
-    await server.get_or_create_application_instance("b", {"id": "b"})
+    server.get_or_create_application_instance("a", {"id": "a"})
+    server.get_or_create_application_instance("b", {"id": "b"})
     future_b = server.application_instances["b"]["future"]
-    await server.get_or_create_application_instance("a", {"id": "a"})  # touch "a"
-    await server.get_or_create_application_instance("c", {"id": "c"})
+    server.get_or_create_application_instance("a", {"id": "a"})  # touch "a"
+    server.get_or_create_application_instance("c", {"id": "c"})
     assert set(server.application_instances) == {"a", "c"}
     await asyncio.sleep(0)
     assert future_b.cancelled()
@@ -79,8 +90,8 @@ async def test_least_recently_used_instance_is_evicted_and_cancelled() -> None:
 
 async def test_crashed_instances_are_reported_and_reaped(caplog: pytest.LogCaptureFixture) -> None:
     server = RecordingServer(echo)
-    queue = await server.get_or_create_application_instance("x", {"id": "x"})
-    finished = await server.get_or_create_application_instance("y", {"id": "y"})
+    queue = server.get_or_create_application_instance("x", {"id": "x"})
+    finished = server.get_or_create_application_instance("y", {"id": "y"})
     await queue.put("crash")
     await finished.put("stop")
     await asyncio.sleep(0.01)
@@ -93,8 +104,8 @@ async def test_crashed_instances_are_reported_and_reaped(caplog: pytest.LogCaptu
 
 async def test_a_crash_does_not_stop_other_instances() -> None:
     server = RecordingServer(echo)
-    crashing = await server.get_or_create_application_instance("bad", {"id": "bad"})
-    healthy = await server.get_or_create_application_instance("good", {"id": "good"})
+    crashing = server.get_or_create_application_instance("bad", {"id": "bad"})
+    healthy = server.get_or_create_application_instance("good", {"id": "good"})
     await crashing.put("crash")
     await asyncio.sleep(0.01)
     await server.check_application_instances()
@@ -143,7 +154,7 @@ class UDPUpperServer(StatelessServer):
                 if data == b"quit":
                     return
                 scope = {"id": f"{addr[0]}:{addr[1]}", "addr": addr}
-                queue = await self.get_or_create_application_instance(scope["id"], scope)
+                queue = self.get_or_create_application_instance(scope["id"], scope)
                 await queue.put(data.decode())
         finally:
             transport.close()

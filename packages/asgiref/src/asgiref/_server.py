@@ -65,10 +65,12 @@ class StatelessServer:
 
     # Instance management
 
-    async def get_or_create_application_instance(
-        self, scope_id: str, scope: Any
-    ) -> asyncio.Queue[Any]:
-        """Return the input queue of the instance for ``scope_id``, creating it if needed."""
+    def get_or_create_application_instance(self, scope_id: str, scope: Any) -> asyncio.Queue[Any]:
+        """Return the input queue of the instance for ``scope_id``, creating it if needed.
+
+        A plain method, as in asgiref 3.x (``handle()`` calls it without ``await``); it
+        must be called from the event loop's thread, since a new instance is a task on it.
+        """
         details = self.application_instances.get(scope_id)
         if details is not None:
             details["last_used"] = time.monotonic()
