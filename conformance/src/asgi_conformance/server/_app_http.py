@@ -113,7 +113,7 @@ async def http_app(scope: Scope, receive: Receive, send: Send) -> None:
     if left:
         record(params.get("key", ""), "http.disconnect")
         return
-    if path == "/scope":
+    if path.startswith("/scope"):
         await _respond(send, scope, scope_json(scope, chunks=chunks, body_size=len(body)))
     elif path == "/echo":
         await _respond(send, scope, body)
