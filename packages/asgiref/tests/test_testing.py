@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 import pytest
@@ -99,9 +100,42 @@ async def test_supports_asgi2_applications() -> None:
     await communicator.wait()
 
 
-def test_creating_outside_an_event_loop_is_a_clear_error() -> None:
-    with pytest.raises(RuntimeError, match="inside a running event loop"):
-        ApplicationCommunicator(echo_app, {"type": "test"})
+def test_it_can_be_created_before_the_loop_runs_and_starts_on_first_use() -> None:
+    communicator = ApplicationCommunicator(echo_app, {"type": "test"})
+
+    async def talk() -> Any:
+        await communicator.send_input({"type": "test.hello", "body": "hi"})
+        return await communicator.receive_output()
+
+    assert asyncio.run(talk()) == {"type": "echo", "body": "hi", "scope": "test"}
+
+
+async def test_the_application_starts_in_an_empty_context() -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
+    var.set("the test's")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "seen", "value": var.get("unset")})
+
+    communicator = ApplicationCommunicator(app, {"type": "test"})
+    assert await communicator.receive_output() == {"type": "seen", "value": "unset"}
+
+
+async def test_a_receive_cancelled_while_waiting_does_not_swallow_the_next_message() -> None:
+    communicator = ApplicationCommunicator(echo_app, {"type": "test"})
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(communicator.receive_output(timeout=10), 0.1)
+    await communicator.send_input({"type": "test.after", "body": "after"})
+    assert await communicator.receive_output() == {"type": "echo", "body": "after", "scope": "test"}
+    communicator.stop()
+
+
+async def test_receive_nothing_reraises_a_crash() -> None:
+    communicator = ApplicationCommunicator(crash_app, {"type": "test"})
+    await communicator.send_input({"type": "test.boom"})
+    await asyncio.wait({communicator.future})
+    with pytest.raises(ValueError):
+        await communicator.receive_nothing()
 
 
 @pytest.mark.timeout(30)

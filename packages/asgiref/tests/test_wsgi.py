@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.testing import ApplicationCommunicator
 from asgiref.wsgi import ClientDisconnected, WsgiToAsgi, WsgiToAsgiInstance
 
 pytestmark = pytest.mark.timeout(60)
@@ -219,6 +220,17 @@ async def test_a_header_repeated_beyond_the_limit_gets_400_without_calling_the_a
     assert recorder.sent[0]["status"] == 400
 
 
+async def test_the_application_starts_only_once_the_request_has_arrived() -> None:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    communicator = ApplicationCommunicator(WsgiToAsgi(app), http_scope())
+    assert await communicator.receive_nothing() is True
+    await communicator.send_input({"type": "http.request"})
+    assert (await communicator.receive_output())["status"] == 200
+
+
 def test_build_environ_is_a_method_and_a_unix_socket_server_has_port_0() -> None:
     instance = WsgiToAsgiInstance(None)
     environ = instance.build_environ(http_scope(server=["/run/app.sock", None]), None)
@@ -362,14 +374,20 @@ async def test_cancelling_the_request_unblocks_the_wsgi_thread() -> None:
     def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         try:
             reading.set()
-            environ["wsgi.input"].read()  # the body never arrives
+            environ["wsgi.input"].read()  # the rest of the body never arrives
         except ClientDisconnected as exc:
             errors.append(exc)
         finally:
             finished.set()
         return []
 
+    first_read = True
+
     async def never() -> dict[str, Any]:
+        nonlocal first_read
+        if first_read:
+            first_read = False
+            return {"type": "http.request", "body": b"start", "more_body": True}
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 

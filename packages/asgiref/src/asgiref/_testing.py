@@ -3,6 +3,15 @@
 The application runs as a task on the test's loop; ``send_input`` feeds its ``receive`` and
 ``receive_output`` reads what it ``send``s. Whenever the application has crashed, the next
 call re-raises its exception, so a test sees the real error rather than a timeout.
+
+Invariants:
+
+* The application task starts lazily, on first use, in an empty ``contextvars.Context``
+  (as under a server, whose connections do not inherit the test's context variables). A
+  communicator can therefore be created before the loop runs (``asyncio.run(test())``).
+* ``receive_output`` awaits the output queue in the caller's own task. Cancelling the
+  caller (``asyncio.wait_for`` around it) therefore leaves nothing behind that could take
+  a later message: the next message stays queued for the next call.
 """
 
 from __future__ import annotations
@@ -17,29 +26,22 @@ __all__ = ["ApplicationCommunicator"]
 
 
 class ApplicationCommunicator:
-    """Run ``application(scope, receive, send)`` as a task and talk to it through queues.
-
-    Must be created with an event loop running (inside an async test).
-    """
+    """Run ``application(scope, receive, send)`` as a task and talk to it through queues."""
 
     def __init__(self, application: Any, scope: Any) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError(
-                "ApplicationCommunicator must be created inside a running event loop "
-                "(in an async test), not from sync code"
-            ) from None
         self.application = guarantee_single_callable(application)
         self.scope = scope
         self.input_queue: asyncio.Queue[Any] = asyncio.Queue()
         self.output_queue: asyncio.Queue[Any] = asyncio.Queue()
-        # The application runs in a copy of the creator's context, like under a server.
-        context = contextvars.copy_context()
-        self.future: asyncio.Future[Any] = context.run(
-            asyncio.ensure_future,
-            self.application(scope, self.input_queue.get, self.output_queue.put),
-        )
+        self._future: asyncio.Future[Any] | None = None
+
+    @property
+    def future(self) -> asyncio.Future[Any]:
+        """The application's task, started on first access (needs a running loop)."""
+        if self._future is None:
+            coro = self.application(self.scope, self.input_queue.get, self.output_queue.put)
+            self._future = contextvars.Context().run(asyncio.ensure_future, coro)
+        return self._future
 
     async def wait(self, timeout: float = 1) -> None:
         """Wait for the application to return; re-raise its exception.
@@ -65,13 +67,16 @@ class ApplicationCommunicator:
 
     def stop(self, exceptions: bool = True) -> None:
         """Cancel the application; with ``exceptions``, re-raise the error it died with."""
-        if not self.future.done():
-            self.future.cancel()
-        elif exceptions and not self.future.cancelled():
-            self.future.result()
+        future = self._future
+        if future is None:
+            return
+        if not future.done():
+            future.cancel()
+        elif exceptions and not future.cancelled():
+            future.result()
 
     def __del__(self) -> None:
-        future = getattr(self, "future", None)
+        future = getattr(self, "_future", None)
         if future is not None and not future.done():
             try:
                 future.cancel()
@@ -93,17 +98,26 @@ class ApplicationCommunicator:
         Raises the application's exception if it crashed, or :class:`asyncio.TimeoutError`
         (after cancelling the application) if nothing arrives within ``timeout`` seconds.
         """
+        self._raise_if_crashed()
         if not self.output_queue.empty():
             return self.output_queue.get_nowait()
         if self.future.done():
-            self._raise_if_crashed()
             raise asyncio.TimeoutError("the application finished without sending anything")
-        # Wait for output *or* the application's end, so a crash surfaces at once instead
-        # of after the whole timeout.
-        getter = asyncio.ensure_future(self.output_queue.get())
-        await asyncio.wait({getter, self.future}, timeout=timeout, return_when="FIRST_COMPLETED")
-        if getter.done() or not getter.cancel():
-            return getter.result()
+        waiter = _Interruptible()
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout, waiter.interrupt, "timeout")
+        # Wake at once if the application ends, so a crash surfaces without the full wait.
+        on_done = waiter.interrupt_on_done
+        self.future.add_done_callback(on_done)
+        try:
+            return await waiter.run(self.output_queue.get())
+        except _Interrupted:
+            pass
+        finally:
+            timer.cancel()
+            self.future.remove_done_callback(on_done)
+        if not self.output_queue.empty():
+            return self.output_queue.get_nowait()
         if self.future.done():
             self._raise_if_crashed()
             raise asyncio.TimeoutError("the application finished without sending anything")
@@ -111,7 +125,12 @@ class ApplicationCommunicator:
         raise asyncio.TimeoutError(f"the application sent nothing within {timeout} s")
 
     async def receive_nothing(self, timeout: float = 0.1, interval: float = 0.01) -> bool:
-        """True if the application sends nothing within ``timeout`` seconds."""
+        """True if the application sends nothing within ``timeout`` seconds.
+
+        Checks every ``interval`` seconds and returns False as soon as output is queued;
+        re-raises the application's exception if it crashed.
+        """
+        self._raise_if_crashed()
         if not self.output_queue.empty():
             return False
         loop = asyncio.get_running_loop()
@@ -121,3 +140,51 @@ class ApplicationCommunicator:
             if not self.output_queue.empty():
                 return False
         return self.output_queue.empty()
+
+
+class _Interrupted(Exception):
+    """The wait was ended by a timer or by the application finishing."""
+
+
+class _Interruptible:
+    """Await something in the current task, ending the wait early on :meth:`interrupt`.
+
+    The interruption cancels the waiting task itself (no helper task that could outlive a
+    cancelled caller) and is turned back into :class:`_Interrupted`; a cancellation from
+    anywhere else propagates unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._task = asyncio.current_task()
+        self._active = False
+        self.reason: str | None = None
+
+    def interrupt(self, reason: str) -> None:
+        if self._active and self.reason is None and self._task is not None:
+            self.reason = reason
+            self._task.cancel()
+
+    def interrupt_on_done(self, _future: asyncio.Future[Any]) -> None:
+        self.interrupt("finished")
+
+    async def run(self, awaitable: Any) -> Any:
+        self._active = True
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            # The cancel request lands at the task's next step even when the awaited thing
+            # had just finished, so the awaitable always sees it (Queue.get then leaves
+            # its item queued): this is the one place where it comes back out.
+            if self.reason is not None and self._uncancel():
+                raise _Interrupted(self.reason) from None
+            raise
+        finally:
+            self._active = False
+
+    def _uncancel(self) -> bool:
+        """Withdraw our cancel request; False if another one is pending too."""
+        uncancel = getattr(self._task, "uncancel", None)
+        if uncancel is None:
+            return True  # Python 3.10 does not count cancellations
+        remaining: int = uncancel()
+        return remaining == 0

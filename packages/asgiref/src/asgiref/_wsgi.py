@@ -1,7 +1,8 @@
 """``WsgiToAsgi``: serve a WSGI application as an ASGI 3 application.
 
-The WSGI application runs in a worker thread. Its ``wsgi.input`` streams the request body:
-each read that needs more data waits for the next ``http.request`` message, so large uploads
+The WSGI application runs in a worker thread once the first ``http.request`` message has
+arrived. Its ``wsgi.input`` streams the rest of the request body: each read that needs more
+data waits for the next ``http.request`` message, so large uploads
 are never held in memory whole. Response data is sent as the application produces it (the
 worker waits for each ``send``, which gives back-pressure), and the response iterable's
 ``close()`` is always called, also when the client goes away or the application fails.
@@ -74,11 +75,12 @@ class _LoopBridge:
 class _RequestBody(io.RawIOBase):
     """Raw stream of the request body, pulled from ``receive`` on the event loop."""
 
-    def __init__(self, receive: Callable[[], Any], bridge: _LoopBridge) -> None:
+    def __init__(self, receive: Callable[[], Any], bridge: _LoopBridge, first: Any) -> None:
         self._receive = receive
         self._bridge = bridge
         self._pending = b""
         self._finished = False
+        self._accept(first)
 
     def readable(self) -> bool:
         return True
@@ -92,7 +94,9 @@ class _RequestBody(io.RawIOBase):
         return count
 
     def _fetch(self) -> None:
-        message = self._bridge.call(self._receive())
+        self._accept(self._bridge.call(self._receive()))
+
+    def _accept(self, message: Any) -> None:
         kind = message.get("type")
         if kind == "http.disconnect":
             self._finished = True
@@ -160,8 +164,13 @@ class WsgiToAsgiInstance:
         if scope.get("type") != "http":
             raise ValueError(f"WsgiToAsgi expected an 'http' scope, got {scope.get('type')!r}")
         self.scope = scope
+        # The application starts once the request has arrived (its first body message),
+        # never before: the rest of the body streams in as the application reads it.
+        first = await receive()
+        if first.get("type") == "http.disconnect":
+            return
         bridge = _LoopBridge(asyncio.get_running_loop())
-        body = io.BufferedReader(_RequestBody(receive, bridge))
+        body = io.BufferedReader(_RequestBody(receive, bridge, first))
         try:
             environ = self.build_environ(scope, body)
         except TooManyDuplicateHeaders:
