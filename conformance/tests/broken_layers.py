@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from time import monotonic
 from typing import Any
 
@@ -169,3 +170,89 @@ class DropUnwatchedLocalLayer(InMemoryChannelLayer):
         if "!" in channel and (state is None or not state.waiters):
             return
         await super().send(channel, message)
+
+
+class _ConnectionLikeLayer(InMemoryChannelLayer):
+    """Sends go through a writer task, as over a connection; each waits for its ack."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._outbox: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[None]]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if self._writer is None:
+            self._outbox = asyncio.Queue()
+            self._writer = asyncio.ensure_future(self._write())
+        assert self._outbox is not None
+        ack = asyncio.get_running_loop().create_future()
+        self._outbox.put_nowait((channel, message, ack))
+        await ack
+
+    async def _write(self) -> None:
+        assert self._outbox is not None
+        while True:
+            channel, message, ack = await self._outbox.get()
+            await asyncio.sleep(0.001)  # the round trip to the broker
+            try:
+                await super().send(channel, message)
+            except Exception as exc:
+                ack.set_exception(exc)
+            else:
+                ack.set_result(None)
+
+
+class CloseStrandsSendLayer(_ConnectionLikeLayer):
+    """close() stops the writer but never answers the sends it had queued."""
+
+    async def close(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+
+class CloseCancelsCallersLayer(CloseStrandsSendLayer):
+    """close() cancels the acks of queued sends: their callers get CancelledError."""
+
+    async def close(self) -> None:
+        await super().close()
+        while self._outbox is not None and not self._outbox.empty():
+            self._outbox.get_nowait()[2].cancel()
+
+
+class TaskLeakingLayer(InMemoryChannelLayer):
+    """Starts a heartbeat task on first use that close() never stops."""
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if "_heartbeat" not in self.__dict__:
+            self._heartbeat = asyncio.ensure_future(self._beat())
+        await super().send(channel, message)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+
+
+class UnclosedSocketLayer(InMemoryChannelLayer):
+    """Opens a socket on first use and drops it unclosed in close()."""
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if self.__dict__.get("_sockets") is None:
+            self._sockets: tuple[socket.socket, socket.socket] | None = socket.socketpair()
+        await super().send(channel, message)
+
+    async def close(self) -> None:
+        self._sockets = None
+
+
+class StrandedReceiveLayer(InMemoryChannelLayer):
+    """close() is final and refuses later calls, but leaves waiting receives waiting."""
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if self.__dict__.get("_closed"):
+            raise ConnectionError("this layer is closed")
+        await super().send(channel, message)
+
+    async def close(self) -> None:
+        self._closed = True

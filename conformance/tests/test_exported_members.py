@@ -10,6 +10,7 @@ from asgi_conformance import CAPABILITIES, Harness, LayerConformance
 def test_all_is_pinned() -> None:
     assert set(asgi_conformance.__all__) == {
         "ALL_CAPABILITIES",
+        "BrokerRestartTests",
         "CAPABILITIES",
         "CancellationTests",
         "ChannelTests",
@@ -20,6 +21,7 @@ def test_all_is_pinned() -> None:
         "LimitTests",
         "LocalChannelTests",
         "SyncUsageTests",
+        "TeardownTests",
         "ValidationTests",
         "__version__",
     }
@@ -120,3 +122,12 @@ def test_layer_kwargs_must_survive_json_for_the_peer() -> None:
 
     with pytest.raises(TypeError, match="layer_kwargs must be JSON-serializable"):
         asyncio.run(start())
+
+
+def test_claiming_restartable_without_the_hook_is_explained() -> None:
+    class Adopter(LayerConformance):
+        layer_path = "asgiref.layers.InMemoryChannelLayer"
+        capabilities = frozenset({"restartable"})
+
+    with pytest.raises(NotImplementedError, match="must override restart_broker"):
+        Adopter().restart_broker()

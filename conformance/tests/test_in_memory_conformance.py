@@ -12,6 +12,7 @@ from asgi_conformance import ALL_CAPABILITIES, LayerConformance
 class TestInMemoryConformance(LayerConformance):
     layer_path = "asgiref.layers.InMemoryChannelLayer"
     layer_kwargs = {}
-    # Everything but cross_process: the layer lives in one process.
-    capabilities = ALL_CAPABILITIES - {"cross_process"}
+    # Everything but cross_process (the layer lives in one process) and
+    # restartable (there is no broker to restart).
+    capabilities = ALL_CAPABILITIES - {"cross_process", "restartable"}
     expiry_seconds = 0.5

@@ -22,6 +22,9 @@ IN_MEMORY_CAPABILITIES = (
     "cancel_safe large_messages"
 )
 
+TEARDOWN = "test_close_racing_send_group_send_and_receive_leaves_nothing_behind"
+RESTART = "test_layer_recovers_by_itself_after_a_broker_restart"
+
 # broken layer -> the conformance tests that must fail against it.
 EXPECTED_FAILURES: dict[str, list[str]] = {
     "DropOnCancelLayer": ["test_cancelled_receives_lose_and_reorder_nothing"],
@@ -64,10 +67,21 @@ EXPECTED_FAILURES: dict[str, list[str]] = {
     ],
     "SharedProcessPrefixLayer": ["test_cross_process_process_local_channel"],
     "StrandingLayer": ["test_a_cancelled_waiting_receiver_does_not_strand_a_message"],
+    "CloseStrandsSendLayer": [TEARDOWN],
+    "CloseCancelsCallersLayer": [TEARDOWN],
+    "TaskLeakingLayer": [TEARDOWN],
+    "UnclosedSocketLayer": [TEARDOWN],
+    "StrandedReceiveLayer": [TEARDOWN],
+    "NeverReconnectsLayer": [RESTART],
+    "CrashingSupervisorLayer": [RESTART],
 }
 
 CONTROL = "InMemoryChannelLayer"
+#: A correct layer with a restartable broker: the control for the restart test.
+RESTART_CONTROL = "BrokeredLayer"
 CROSS_PROCESS = {"ProcessBoundLayer", "SharedProcessPrefixLayer"}
+#: Layers on brokered_layer's in-process broker, which restart_broker() restarts.
+BROKERED = {RESTART_CONTROL, "NeverReconnectsLayer", "CrashingSupervisorLayer"}
 
 
 def _class_source(layer: str, module: str, workdir: Path) -> str:
@@ -77,6 +91,11 @@ def _class_source(layer: str, module: str, workdir: Path) -> str:
         capabilities += " cross_process"
     if layer == "SharedProcessPrefixLayer":
         kwargs["path"] = str(workdir / "shared.sqlite3")
+    restart = ""
+    if layer in BROKERED:
+        module, capabilities = "brokered_layer", "groups flush process_local restartable"
+        kwargs["broker"] = layer
+        restart = "def restart_broker(self): brokered_layer.restart(self.layer_kwargs['broker'])"
     return textwrap.dedent(
         f"""
         class Test{layer}(LayerConformance):
@@ -86,6 +105,9 @@ def _class_source(layer: str, module: str, workdir: Path) -> str:
             expiry_seconds = 0.5
             cancel_iterations = 1000
             receive_timeout = 1.0
+            close_timeout = 1.0
+            restart_recovery_timeout = 2.0
+            {restart}
         """
     )
 
@@ -94,13 +116,17 @@ def _class_source(layer: str, module: str, workdir: Path) -> str:
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
     """Run the selected tests once; map (layer, test) to passed/failed/skipped."""
     workdir = tmp_path_factory.mktemp("broken")
-    source = "from asgi_conformance import LayerConformance\n"
+    source = "import brokered_layer\nfrom asgi_conformance import LayerConformance\n"
     source += _class_source(CONTROL, "asgiref.layers", workdir)
+    source += _class_source(RESTART_CONTROL, "brokered_layer", workdir)
     for layer in EXPECTED_FAILURES:
         source += _class_source(layer, "broken_layers", workdir)
     (workdir / "test_generated.py").write_text(source)
     (workdir / "pytest.ini").write_text("[pytest]\n")
     node_ids = [f"test_generated.py::Test{CONTROL}::{test}" for test in _selected()]
+    node_ids += [
+        f"test_generated.py::Test{RESTART_CONTROL}::{test}" for test in (TEARDOWN, RESTART)
+    ]
     for layer, tests in EXPECTED_FAILURES.items():
         node_ids += [f"test_generated.py::Test{layer}::{test}" for test in tests]
     report = workdir / "report.xml"
@@ -149,5 +175,13 @@ def test_control_layer_passes_every_selected_test(outcomes: dict[tuple[str, str]
     control = {test: outcomes.get((CONTROL, test)) for test in selected}
     cross = {test for test in selected if "cross_process" in test or "two_layer_objects" in test}
     for test, state in control.items():
-        expected = "skipped" if test in cross else "passed"
+        expected = "skipped" if test in cross or test == RESTART else "passed"
         assert state == expected, f"control: {test} {state}, expected {expected}"
+
+
+def test_restartable_control_layer_passes_the_lifecycle_tests(
+    outcomes: dict[tuple[str, str], str],
+) -> None:
+    for test in (TEARDOWN, RESTART):
+        state = outcomes.get((RESTART_CONTROL, test))
+        assert state == "passed", f"control {RESTART_CONTROL}: {test} {state}"

@@ -19,7 +19,9 @@ from ._groups import GroupTests
 from ._harness import CAPABILITIES, Harness
 from ._limits import LimitTests
 from ._local import LocalChannelTests
+from ._restart import BrokerRestartTests
 from ._sync import SyncUsageTests
+from ._teardown import TeardownTests
 from ._validation import ValidationTests
 
 __version__ = "0.1.0"
@@ -27,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ALL_CAPABILITIES",
     "CAPABILITIES",
+    "BrokerRestartTests",
     "CancellationTests",
     "ChannelTests",
     "CrossProcessTests",
@@ -36,6 +39,7 @@ __all__ = [
     "LimitTests",
     "LocalChannelTests",
     "SyncUsageTests",
+    "TeardownTests",
     "ValidationTests",
     "__version__",
 ]
@@ -53,11 +57,14 @@ class LayerConformance(
     CancellationTests,
     CrossProcessTests,
     SyncUsageTests,
+    TeardownTests,
+    BrokerRestartTests,
 ):
     """The whole conformance suite. Subclass it as ``Test...`` to run it.
 
     Set ``layer_path``, ``layer_kwargs`` and ``capabilities``; optionally
-    override ``make_layer``, ``cancel_iterations`` and ``expiry_seconds``.
+    override ``make_layer``, ``cancel_iterations`` and ``expiry_seconds``, and
+    ``restart_broker`` when claiming ``restartable``.
     """
 
     __test__ = False

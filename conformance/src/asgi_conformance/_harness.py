@@ -30,6 +30,7 @@ CAPABILITIES: Mapping[str, str] = {
     "cross_process": "separate processes (and layer objects) with one config share channels",
     "cancel_safe": "a cancelled receive never loses or reorders a message",
     "large_messages": "messages up to 1 MiB serialized are accepted",
+    "restartable": "restart_broker() restarts the broker; the layer then recovers by itself",
 }
 
 _T = TypeVar("_T")
