@@ -31,7 +31,7 @@ def make(layers: Any) -> Make:
 async def test_encrypted_round_trip_is_not_readable_in_redis(make: Make) -> None:
     layer = await make(symmetric_encryption_keys=["first-secret"])
     await layer.send("test.secret", {"type": "s", "text": "plaintext-marker"})
-    state = await layer._state()
+    state = layer._get_layer()
     stored = await state.shards[0].redis.lrange(f"{layer.prefix}:c:test.secret", 0, -1)
     assert stored and b"plaintext-marker" not in stored[0]
     assert await layer.receive("test.secret") == {"type": "s", "text": "plaintext-marker"}

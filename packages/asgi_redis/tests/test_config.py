@@ -102,4 +102,4 @@ def test_readme_configuration_example_builds_a_layer() -> None:
     assert layer.get_capacity("http.request") == 200
     assert layer.get_capacity("websocket.send!abc") == 20
     assert layer.get_capacity("other") == 100
-    assert layer.codec.encrypted
+    assert layer._serializer.crypter is not None

@@ -10,11 +10,18 @@ import pytest
 
 PUBLIC = {
     "asgi_redis": ["__version__"],
-    "asgi_redis.core": ["RedisChannelLayer"],
+    "asgi_redis.core": ["BoundedQueue", "ChannelFull", "RedisChannelLayer"],
     "asgi_redis.pubsub": ["RedisPubSubChannelLayer"],
-    "asgi_redis.exceptions": ["MessageDecryptionError"],
-    "asgi_redis.serializers": ["DjangoMsgPackSerializer"],
-}
+    "asgi_redis.exceptions": ["ChannelNotOwned", "MessageDecryptionError"],
+    "asgi_redis.serializers": [
+        "BaseMessageSerializer", "DjangoMsgPackSerializer", "JSONSerializer",
+        "MsgPackSerializer", "SerializerDoesNotExist", "SerializersRegistry", "registry",
+    ],
+    "asgi_redis.utils": ["_close_redis", "_consistent_hash", "create_pool", "decode_hosts"],
+}  # fmt: skip
+
+#: Re-exported from asgiref, so that one class is caught whichever module names it.
+SHARED = {("asgi_redis.core", "ChannelFull")}
 
 
 @pytest.mark.parametrize("module_name", sorted(PUBLIC))
@@ -23,8 +30,17 @@ def test_public_members(module_name: str) -> None:
     assert sorted(module.__all__) == sorted(PUBLIC[module_name])
     for name in module.__all__:
         member = getattr(module, name)
-        if name != "__version__":
+        if (module_name, name) in SHARED:
+            assert member.__module__.startswith("asgiref.layers")
+        elif name != "__version__":
             assert member.__module__.startswith("asgi_redis.")
+
+
+def test_channel_full_is_the_one_channels_catches() -> None:
+    from asgi_redis.core import ChannelFull
+    from asgiref.layers import ChannelFull as Shared
+
+    assert ChannelFull is Shared
 
 
 def test_layer_signatures_follow_channels_redis() -> None:
@@ -45,6 +61,7 @@ def test_import_has_no_side_effects() -> None:
     code = (
         "import asyncio, sys, threading\n"
         "import asgi_redis, asgi_redis.core, asgi_redis.pubsub, asgi_redis.serializers\n"
+        "import asgi_redis.utils, asgi_redis.exceptions\n"
         "assert threading.active_count() == 1\n"
         "assert asyncio.get_event_loop_policy()._local._loop is None\n"
         "assert 'django' not in sys.modules\n"

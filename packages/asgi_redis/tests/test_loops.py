@@ -90,7 +90,7 @@ def test_close_finishes_a_task_that_swallowed_its_first_cancellation() -> None:
 
     async def main() -> tuple[int, bool]:
         state = LoopState([])
-        await state.start()
+        state.start()
         swallowed = 0
 
         async def stubborn() -> None:
@@ -121,7 +121,7 @@ def test_a_pop_cancelled_in_flight_keeps_its_item(redis_url: str, prefix: str) -
 
     async def main() -> tuple[bytes | None, Any]:
         await layer.send("test.rescue", {"type": "kept"})
-        state = await layer._state()
+        state = layer._get_layer()
         shard = state.shards[0]
         _, _, key = layer._route("test.rescue")
         reader = Reader("test.rescue", shard, key, [])

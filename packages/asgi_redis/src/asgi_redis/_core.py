@@ -6,8 +6,12 @@ Layout in each shard (``B`` is the prefix, or the bucket hash tag in a cluster):
 * ``B:c:<owner>!`` - the inbox list of one layer instance: every process-local
   channel ``<owner>!<id>`` it created routes there, so one blocking pop serves
   them all and a group message for many of them is stored once;
-* ``B:g:<group>`` / ``B:gc:<group>`` - members of a group that route to this
-  shard (score = time added) and their capacities.
+* ``B:group:<group>`` / ``B:groupcap:<group>`` - members of a group that route to
+  this shard (score = time added) and their capacities.
+
+Payloads are ``self.serialize(message)`` (channels_redis' format: optional random
+prefix, optional Fernet token, msgpack by default), so a subclass overriding
+``serialize``/``deserialize`` is honoured.
 """
 
 from __future__ import annotations
@@ -26,20 +30,22 @@ from asgiref.layers import (
     CapacityPattern,
     ChannelFull,
     InvalidChannelLayerError,
-    InvalidChannelName,
     Serializer,
     non_local_name,
     require_valid_channel_name,
     require_valid_group_name,
 )
 
-from ._codec import Codec, frame, unframe
+from ._buffers import ReceiveBuffers
+from ._codec import decode, encode, frame, unframe
 from ._hosts import parse_hosts
-from ._inbound import Inbound, now_ms
+from ._inbound import Buffered, Inbound, Ready, now_ms
 from ._loopstate import BLOCK_SECONDS, LINGER_SECONDS, LoopState, Reader
+from ._registry import resolve_serializer
 from ._ring import HashRing
 from ._scripts import GROUP_ADD, GROUP_DISCARD, GROUP_SEND, RETURN, SEND
 from ._shards import Shard, connect_shards, shard_identities
+from .exceptions import ChannelNotOwned
 
 __all__ = ["RedisChannelLayer"]
 
@@ -86,20 +92,46 @@ class RedisChannelLayer(BaseChannelLayer):
         self.prefix = prefix
         self.hosts = parse_hosts(hosts)
         self.cluster_buckets = cluster_buckets
-        self.codec = Codec(
-            serializer if serializer is not None else serializer_format, symmetric_encryption_keys
+        self._serializer = resolve_serializer(
+            serializer if serializer is not None else serializer_format,
+            symmetric_encryption_keys,
+            random_prefix_length,
+            self.expiry,
         )
-        self.client_prefix = secrets.token_hex(max(random_prefix_length, 8) // 2 + 1)[
-            : max(random_prefix_length, 8)
-        ]
+        self.client_prefix = secrets.token_hex(6)
         self._ring = HashRing(shard_identities(self.hosts, cluster_buckets))
         self._ttl = math.ceil(self.expiry) + 1
         self._group_ttl = math.ceil(self.group_expiry) + 1
         self._inbound = Inbound(self.get_capacity, self.expiry)
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
+        #: Per-channel local buffers (channels_redis' ``receive_buffer``), see ``_buffers``.
+        self.receive_buffer = ReceiveBuffers(self._inbound, self.expiry, self._open)
+        #: This layer's state per event loop; a state leaves when its loop shuts down.
+        self._layers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
         self._route = lru_cache(maxsize=65536)(self._compute_route)
+
+    # Serialization (channels_redis' names; override both to change the wire format) --
+
+    def serialize(self, message: dict[str, Any]) -> bytes:
+        """Return the stored payload of *message* (see ``asgi_redis.serializers``)."""
+        return self._serializer.serialize(message)
+
+    def deserialize(self, data: bytes) -> Any:
+        """Return the message in the payload *data*."""
+        return self._serializer.deserialize(data)
+
+    def _payload(self, payload: bytes | Ready) -> bytes:
+        """The stored form of a buffered payload."""
+        if isinstance(payload, Ready):
+            return encode(self.serialize, payload.message)  # type: ignore[arg-type]
+        return payload
+
+    def _open(self, payload: bytes | Ready, channel: str) -> dict[str, Any]:
+        """The message of a buffered payload of *channel*."""
+        if isinstance(payload, Ready):
+            return payload.message  # type: ignore[return-value]  # put there as it is
+        return decode(self.deserialize, payload, channel)
 
     # Routing ----------------------------------------------------------------------
 
@@ -110,23 +142,30 @@ class RedisChannelLayer(BaseChannelLayer):
         base = f"{{{self.prefix}.{index}}}" if self.hosts[0].kind == "cluster" else self.prefix
         return routing, index, f"{base}:c:{routing}"
 
-    async def _state(self) -> LoopState:
+    def _get_layer(self) -> LoopState:
+        """This layer's state on the running loop, created on first use."""
         loop = asyncio.get_running_loop()
-        state = self._states.get(loop)
+        state = self._layers.get(loop)
         if state is None or state.closed:
-            state = LoopState(connect_shards(self.hosts, self.prefix, self.cluster_buckets))
-            self._states[loop] = state
-            await state.start()
+            shards = connect_shards(self.hosts, self.prefix, self.cluster_buckets)
+            state = LoopState(shards, self, self._forget)
+            self._layers[loop] = state
+            state.start()
         return state
+
+    def _forget(self, state: LoopState) -> None:
+        for loop, known in list(self._layers.items()):
+            if known is state:
+                del self._layers[loop]
 
     # Sending ----------------------------------------------------------------------
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Send *message* to *channel*; raise ``ChannelFull`` if it holds ``capacity`` items."""
         require_valid_channel_name(channel)
-        payload = self.codec.encode(message)
+        payload = encode(self.serialize, message)
         routing, index, key = self._route(channel)
-        state = await self._state()
+        state = self._get_layer()
         now = now_ms()
         capacity = self.get_capacity(channel)
         item = frame(now + int(self.expiry * 1000), channel, payload)
@@ -150,8 +189,8 @@ class RedisChannelLayer(BaseChannelLayer):
         while True:
             entry = inbound.take(channel)
             if entry is not None:
-                return self.codec.decode(entry[1], channel)
-            state = await self._state()
+                return self._open(entry[1], channel)
+            state = self._get_layer()
             waiter = inbound.wait(channel, routing)
             step = self._read_inbox if "!" in routing else self._read_channel
             state.ensure_reader(routing, state.shards[index], key, step, self._rescue)
@@ -169,7 +208,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _keep_reading(self, routing: str) -> None:
         """Extend the read-ahead of this loop's reader of *routing*, if it runs."""
-        state = self._states.get(asyncio.get_running_loop())
+        state = self._layers.get(asyncio.get_running_loop())
         if state is not None:
             reader = state.readers.get(routing)
             if reader is not None:
@@ -181,7 +220,7 @@ class RedisChannelLayer(BaseChannelLayer):
         route = self._route(channel)
         # Compared by value: the cached route may hold an equal but distinct string.
         if "!" in route[0] and not route[0].endswith(f".{self.client_prefix}!"):
-            raise InvalidChannelName(
+            raise ChannelNotOwned(
                 f"Channel {channel!r} is process-local to another layer instance; "
                 f"this one only receives on names from its new_channel() "
                 f"(ending in '.{self.client_prefix}!...')"
@@ -263,14 +302,18 @@ class RedisChannelLayer(BaseChannelLayer):
             self._inbound.push(channel, routing, deadline, payload)
 
     async def _give_back(
-        self, shard: Shard, key: str, channel: str, leftovers: list[tuple[int, bytes]]
+        self, shard: Shard, key: str, channel: str, leftovers: list[Buffered]
     ) -> None:
         """Return messages read for a normal channel nobody here waits for any more.
 
         They go back to the end they are popped from, oldest last pushed, so other
-        consumers see them first and in their original order.
+        consumers see them first and in their original order. A message put into
+        ``receive_buffer`` directly is serialized on the way.
         """
-        items = [frame(deadline, channel, payload) for deadline, payload in reversed(leftovers)]
+        items = [
+            frame(deadline, channel, self._payload(payload))
+            for deadline, payload in reversed(leftovers)
+        ]
         try:
             await shard.run(RETURN, (key,), (self._ttl, *items))
         except BaseException:
@@ -286,13 +329,18 @@ class RedisChannelLayer(BaseChannelLayer):
     # Groups -----------------------------------------------------------------------
 
     def _group_keys(self, shard: Shard, group: str) -> tuple[str, str]:
-        return shard.key("g", group), shard.key("gc", group)
+        return shard.key("group", group), shard.key("groupcap", group)
+
+    def _group_key(self, group: str) -> bytes:
+        """The key of *group*'s member set on a shard, as channels_redis named it
+        (in a Cluster each bucket keeps its own, under the bucket's hash tag)."""
+        return f"{self.prefix}:group:{group}".encode()
 
     async def group_add(self, group: str, channel: str) -> None:
         require_valid_group_name(group)
         require_valid_channel_name(channel)
         _, index, _ = self._route(channel)
-        state = await self._state()
+        state = self._get_layer()
         shard = state.shards[index]
         now = now_ms()
         cutoff = now - int(self.group_expiry * 1000)
@@ -307,15 +355,15 @@ class RedisChannelLayer(BaseChannelLayer):
         require_valid_group_name(group)
         require_valid_channel_name(channel)
         _, index, _ = self._route(channel)
-        state = await self._state()
+        state = self._get_layer()
         shard = state.shards[index]
         await shard.run(GROUP_DISCARD, self._group_keys(shard, group), (channel,))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send *message* to every member: one script per shard, none per member."""
         require_valid_group_name(group)
-        payload = self.codec.encode(message)
-        state = await self._state()
+        payload = encode(self.serialize, message)
+        state = self._get_layer()
         now = now_ms()
         args = (
             now,
@@ -328,15 +376,16 @@ class RedisChannelLayer(BaseChannelLayer):
             for shard in state.shards
         ]
         results = await asyncio.gather(*calls) if len(calls) > 1 else [await calls[0]]
-        skipped = sum(int(result) for result in results)
+        skipped = sum(int(result[0]) for result in results)
         if skipped:
-            logger.debug("group_send(%r) skipped %d full channels", group, skipped)
+            members = sum(int(result[1]) for result in results)
+            logger.info("%s of %s channels over capacity in group %s", skipped, members, group)
 
     # Administration ---------------------------------------------------------------
 
     async def flush(self) -> None:
         """Delete every key of this prefix on every shard, and the local buffers."""
-        state = await self._state()
+        state = self._get_layer()
         pattern = (
             f"{{{self.prefix}.*}}:*" if self.hosts[0].kind == "cluster" else f"{self.prefix}:*"
         )
@@ -354,7 +403,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def close(self) -> None:
         """Close this loop's connections; messages read ahead for normal channels go back."""
         loop = asyncio.get_running_loop()
-        state = self._states.pop(loop, None)
+        state = self._layers.pop(loop, None)
         if state is None:
             return
         # Readers nobody waits on finish their pop and give read-ahead messages back.
@@ -366,6 +415,13 @@ class RedisChannelLayer(BaseChannelLayer):
         if tasks:
             await asyncio.wait(tasks, timeout=1)
         await state.aclose()
+        # A receive still waiting had its reader stopped: it starts a new one.
+        self._inbound.wake_loop(loop)
+
+    async def close_pools(self) -> None:
+        """Close this loop's connections (channels_redis' name for :meth:`close`);
+        the layer stays usable and reconnects on next use."""
+        await self.close()
 
     def __repr__(self) -> str:
         hosts = ", ".join(spec.identity for spec in self.hosts)

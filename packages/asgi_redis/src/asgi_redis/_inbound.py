@@ -24,11 +24,22 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 
-__all__ = ["Inbound", "now_ms", "wake"]
+__all__ = ["Buffered", "Inbound", "Ready", "now_ms", "wake"]
 
 logger = logging.getLogger("asgi_redis")
 
-Buffered = tuple[int, bytes]  # (deadline in epoch ms, payload)
+
+class Ready:
+    """A message put into a local buffer as it is (``receive_buffer[c].put_nowait``)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+
+# (deadline in epoch ms, payload as read from Redis or a Ready message)
+Buffered = tuple[int, "bytes | Ready"]
 
 
 def now_ms() -> int:
@@ -106,6 +117,21 @@ class Inbound:
                 self._drop_interest(routing)
             return self._interest[routing]
 
+    def wake_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake every waiter of *loop* (its readers are gone): each re-checks its buffer
+        and starts a new reader. Called from *loop*."""
+        with self._lock:
+            for channel in list(self._waiters):
+                waiters = self._waiters[channel]
+                keep = deque(future for future in waiters if future.get_loop() is not loop)
+                for future in waiters:
+                    if future.get_loop() is loop and not future.done():
+                        future.set_result(None)
+                if keep:
+                    self._waiters[channel] = keep
+                else:
+                    del self._waiters[channel]
+
     def settle(self, routing: str) -> None:
         """A woken waiter is running again; it no longer counts as interest."""
         with self._lock:
@@ -121,7 +147,7 @@ class Inbound:
 
     # Reading side ---------------------------------------------------------------
 
-    def push(self, channel: str, routing: str, deadline: int, payload: bytes) -> None:
+    def push(self, channel: str, routing: str, deadline: int, payload: bytes | Ready) -> None:
         """Buffer one message for *channel* and wake one of its waiters."""
         with self._lock:
             buffer = self._buffers.setdefault(channel, deque())
@@ -169,6 +195,19 @@ class Inbound:
     def buffered(self, channel: str) -> int:
         buffer = self._buffers.get(channel)
         return len(buffer) if buffer else 0
+
+    def channels(self) -> list[str]:
+        """Channels with buffered messages."""
+        with self._lock:
+            return list(self._buffers)
+
+    def discard(self, channel: str) -> None:
+        """Forget the buffered messages of *channel*."""
+        with self._lock:
+            self._buffers.pop(channel, None)
+
+    def capacity(self, channel: str) -> int:
+        return self._capacity_for(channel)
 
     # Internals (lock held) -------------------------------------------------------
 

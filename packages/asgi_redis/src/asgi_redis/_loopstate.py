@@ -121,7 +121,21 @@ class Reader:
 
 
 class LoopState:
-    def __init__(self, shards: list[Shard]) -> None:
+    """What a layer holds for one event loop (``layer._layers[loop]``, as channels_redis).
+
+    *on_closed* is called once when the state shuts down (``close()``, or the loop
+    finalizing its async generators), so the layer forgets it at once.
+    """
+
+    def __init__(
+        self,
+        shards: list[Shard],
+        channel_layer: object = None,
+        on_closed: Callable[[LoopState], None] | None = None,
+    ) -> None:
+        #: The layer this state belongs to (channels_redis' per-loop ``channel_layer``).
+        self.channel_layer = channel_layer
+        self._on_closed = on_closed
         self.shards = shards
         self.clients: list[ShardClient] = list({id(s.client): s.client for s in shards}.values())
         self.readers: dict[str, Reader] = {}
@@ -131,7 +145,14 @@ class LoopState:
         self._finalizer: AsyncGenerator[None, None] | None = None
         self.closed = False
 
-    async def start(self) -> None:
+    def start(self) -> None:
+        """Register the state with the running loop, so the loop's shutdown closes it.
+
+        Synchronous: creating the first ``asend()`` of an async generator registers
+        it with the running loop (``sys.set_asyncgen_hooks``), and its body reaches
+        ``yield`` without awaiting anything, so one ``send(None)`` completes the step.
+        """
+
         async def finalizer() -> AsyncGenerator[None, None]:
             try:
                 yield
@@ -139,7 +160,13 @@ class LoopState:
                 await self._shutdown()
 
         self._finalizer = finalizer()
-        await self._finalizer.asend(None)
+        step = self._finalizer.asend(None)
+        try:
+            step.send(None)
+        except StopIteration:
+            return
+        step.close()  # pragma: no cover - the body above never suspends
+        raise RuntimeError("the loop-state finalizer suspended before its first yield")
 
     def spawn(
         self, coroutine: Awaitable[Any], name: str, *, detached: bool = False
@@ -257,6 +284,8 @@ class LoopState:
         if self.closed:
             return
         self.closed = True
+        if self._on_closed is not None:
+            self._on_closed(self)
         pending = {task for task in self._tasks if not task.done()}
         # Cancel until done, a bounded number of times: a task whose cancellation was
         # swallowed below it gets another one instead of hanging close() forever.

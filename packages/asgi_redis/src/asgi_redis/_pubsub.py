@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from ._codec import frame, unframe
+from ._codec import encode, frame, unframe
 from ._core import RedisChannelLayer
 from ._inbound import now_ms
 from ._loopstate import LoopState
@@ -64,6 +64,11 @@ class _Subscriber:
         self.pubsub: Any = None
         self._own_client: Redis | None = None
         self.task = state.spawn(self._run(), f"asgi_redis pubsub {shard.base}", detached=True)
+
+    @property
+    def _redis(self) -> Any:
+        """The shard's client (channels_redis' name); its pool serves this subscription."""
+        return self.shard.redis
 
     async def subscribe(self, topic: str) -> None:
         """Subscribe to *topic* and wait until the server confirmed it."""
@@ -158,6 +163,7 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         symmetric_encryption_keys: Sequence[str | bytes] | None = None,
         serializer_format: str | Serializer | None = "msgpack",
         serializer: str | Serializer | None = None,
+        random_prefix_length: int = 0,
         on_disconnect: Callback | None = None,
         on_reconnect: Callback | None = None,
         **kwargs: Any,
@@ -168,7 +174,8 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         super().__init__(
             hosts=hosts, prefix=prefix, expiry=expiry, capacity=capacity,
             symmetric_encryption_keys=symmetric_encryption_keys,
-            serializer_format=serializer_format, serializer=serializer, **kwargs,
+            serializer_format=serializer_format, serializer=serializer,
+            random_prefix_length=random_prefix_length, **kwargs,
         )  # fmt: skip
         self.on_disconnect = on_disconnect
         self.on_reconnect = on_reconnect
@@ -188,13 +195,18 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         index = self._ring.index_for(group)
         return index, f"{self.prefix}:pg:{group}"
 
-    async def _subscriber(self, index: int) -> _Subscriber:
-        state = await self._state()
+    def _subscriber(self, index: int) -> _Subscriber:
+        state = self._get_layer()
         mine = self._subscribers.setdefault(asyncio.get_running_loop(), {})
         subscriber = mine.get(index)
         if subscriber is None or subscriber.task.done():
             subscriber = mine[index] = _Subscriber(self, state.shards[index], state)
         return subscriber
+
+    @property
+    def _shards(self) -> list[_Subscriber]:
+        """This loop's subscription per shard (channels_redis' per-shard connections)."""
+        return [self._subscriber(index) for index in range(self._ring.size)]
 
     async def _notify(self, callback: Callback | None) -> None:
         if callback is None:
@@ -223,16 +235,16 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
     async def new_channel(self, prefix: str = "specific") -> str:
         channel = await super().new_channel(prefix)
         index, topic = self._inbox_topic(self._route(channel)[0])
-        await (await self._subscriber(index)).subscribe(topic)
+        await self._subscriber(index).subscribe(topic)
         return channel
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         require_valid_channel_name(channel)
         if "!" not in channel:
             return await super().send(channel, message)
-        payload = self.codec.encode(message)
+        payload = encode(self.serialize, message)
         index, topic = self._inbox_topic(self._route(channel)[0])
-        state = await self._state()
+        state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), channel, payload)
         await state.shards[index].redis.publish(topic, item)
 
@@ -242,12 +254,12 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
             return await super().receive(channel)
         self._require_owned(channel)
         index, topic = self._inbox_topic(self._route(channel)[0])
-        await (await self._subscriber(index)).subscribe(topic)
+        await self._subscriber(index).subscribe(topic)
         inbound = self._inbound
         while True:
             entry = inbound.take(channel)
             if entry is not None:
-                return self.codec.decode(entry[1], channel)
+                return self._open(entry[1], channel)
             waiter = inbound.wait(channel, channel)
             try:
                 await waiter
@@ -261,7 +273,7 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         require_valid_channel_name(channel)
         self._members.setdefault(group, set()).add(channel)
         index, topic = self._group_topic(group)
-        await (await self._subscriber(index)).subscribe(topic)
+        await self._subscriber(index).subscribe(topic)
 
     async def group_discard(self, group: str, channel: str) -> None:
         require_valid_group_name(group)
@@ -273,13 +285,13 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         if not members:
             del self._members[group]
             index, topic = self._group_topic(group)
-            await (await self._subscriber(index)).unsubscribe(topic)
+            await self._subscriber(index).unsubscribe(topic)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         require_valid_group_name(group)
-        payload = self.codec.encode(message)
+        payload = encode(self.serialize, message)
         index, topic = self._group_topic(group)
-        state = await self._state()
+        state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), "", payload)
         await state.shards[index].redis.publish(topic, item)
 

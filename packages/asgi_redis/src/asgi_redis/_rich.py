@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
-from asgiref.layers import InvalidMessage, MsgPackSerializer
+from asgiref.layers import InvalidMessage
+
+from ._serializers import BaseMessageSerializer
 
 __all__ = ["DjangoMsgPackSerializer"]
 
@@ -76,10 +78,10 @@ def _find_bad(value: Any, path: str) -> str | None:
     return f"{path} is a {type(value).__name__}"
 
 
-class DjangoMsgPackSerializer(MsgPackSerializer):
+class DjangoMsgPackSerializer(BaseMessageSerializer):
     """msgpack plus datetime/date/time/timedelta/Decimal/UUID and lazy strings."""
 
-    def serialize(self, message: dict[str, Any]) -> bytes:
+    def as_bytes(self, message: Any) -> bytes:
         try:
             data: bytes = msgpack.packb(message, use_bin_type=True, default=_default)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -91,7 +93,7 @@ class DjangoMsgPackSerializer(MsgPackSerializer):
             ) from exc
         return data
 
-    def deserialize(self, data: bytes) -> dict[str, Any]:
+    def from_bytes(self, data: bytes) -> Any:
         result: dict[str, Any] = msgpack.unpackb(
             data, raw=False, strict_map_key=False, ext_hook=_ext_hook
         )

@@ -95,7 +95,7 @@ return 1
 #: ARGV: now_ms, cutoff_ms, deadline (13 digits), payload, key base, ttl_s.
 #: Normal channels get one item each; process-local members that share an inbox
 #: get ONE item naming all of them, so the cost follows destinations, not members.
-#: Returns the number of members skipped because their channel was full.
+#: Returns {members skipped because their channel was full, members on this shard}.
 GROUP_SEND = LuaScript(
     "group_send",
     _HELPERS
@@ -103,7 +103,7 @@ GROUP_SEND = LuaScript(
 local now = tonumber(ARGV[1])
 prune(KEYS[1], KEYS[2], ARGV[2])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-if #members == 0 then return 0 end
+if #members == 0 then return {0, 0} end
 local head, payload, base, ttl = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local caps = {}
 for i = 1, #members, 1000 do
@@ -132,6 +132,6 @@ for _, key in ipairs(order) do
   redis.call('LPUSH', key, head .. table.concat(inbox[key], ',') .. '\\0' .. payload)
   redis.call('EXPIRE', key, ttl)
 end
-return skipped
+return {skipped, #members}
 """,
 )
