@@ -20,7 +20,6 @@ import asyncio
 import logging
 import math
 import secrets
-import weakref
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -105,10 +104,10 @@ class RedisChannelLayer(BaseChannelLayer):
         self._inbound = Inbound(self.get_capacity, self.expiry)
         #: Per-channel local buffers (channels_redis' ``receive_buffer``), see ``_buffers``.
         self.receive_buffer = ReceiveBuffers(self._inbound, self.expiry, self._open)
-        #: This layer's state per event loop; a state leaves when its loop shuts down.
-        self._layers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
-            weakref.WeakKeyDictionary()
-        )
+        #: This layer's state per event loop (channels_redis' ``_layers``). A state leaves
+        #: when it closes (its loop shutting down, or ``close()``); states of loops closed
+        #: without shutting down are dropped when the next state is made.
+        self._layers: dict[asyncio.AbstractEventLoop, LoopState] = {}
         self._route = lru_cache(maxsize=65536)(self._compute_route)
 
     # Serialization (channels_redis' names; override both to change the wire format) --
@@ -147,6 +146,8 @@ class RedisChannelLayer(BaseChannelLayer):
         loop = asyncio.get_running_loop()
         state = self._layers.get(loop)
         if state is None or state.closed:
+            for gone in [known for known in list(self._layers) if known.is_closed()]:
+                del self._layers[gone]
             shards = connect_shards(self.hosts, self.prefix, self.cluster_buckets)
             state = LoopState(shards, self, self._forget)
             self._layers[loop] = state

@@ -240,7 +240,7 @@ class LoopState:
         reader still registered while it can still read, or starts a new one.
         """
         backoff = 0.05
-        broken = False
+        broken = abandoned = False
         try:
             # Checking ``closed`` too: a cancellation swallowed somewhere below (a
             # timeout racing it, say) must not leave a reader popping after close.
@@ -264,13 +264,18 @@ class LoopState:
         except asyncio.CancelledError:
             broken = True
             raise
+        except GeneratorExit:
+            # Its loop was closed without shutting down: nothing can be awaited any more.
+            abandoned = True
+            raise
         finally:
             if self.readers.get(reader.routing) is reader:
                 del self.readers[reader.routing]
-            rescued, reader.rescued = reader.rescued, None
-            if rescued is not None:
-                await complete(rescue(reader, rescued))
-            await complete(reader.release(broken=broken))
+            if not abandoned:
+                rescued, reader.rescued = reader.rescued, None
+                if rescued is not None:
+                    await complete(rescue(reader, rescued))
+                await complete(reader.release(broken=broken))
 
     async def aclose(self) -> None:
         """Stop readers and close this loop's clients (idempotent)."""

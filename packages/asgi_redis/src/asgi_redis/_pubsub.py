@@ -122,8 +122,11 @@ class _Subscriber:
                     await self._drop()
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
-        finally:
+        except GeneratorExit:
+            raise  # its loop was closed without shutting down: nothing can be awaited
+        except BaseException:
             await asyncio.shield(self._drop())
+            raise
 
     async def _listen(self) -> None:
         while True:
