@@ -139,9 +139,12 @@ def test_exception_after_response_start_ends_the_response(server_kit: Kit) -> No
         response = conn.read_response(timeout=10.0)
         closed = conn.closed_by_server(10.0)
         assert_no_leak(conn)
-    assert response is not None and response.status == 200, describe(response)
-    assert not response.complete or closed, "expected the failed response not to look complete"
     assert closed, "expected the server to close the connection after the app failed"
+    if response is not None:  # over TLS the head may be lost with the aborted connection
+        assert response.status == 200, describe(response)
+        assert not (response.chunked and response.complete), (
+            "expected the failed response not to end with a last chunk, as if complete"
+        )
 
 
 def test_pathsend_extension(server_kit: Kit) -> None:
