@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from asgiref.sync import (
@@ -13,6 +15,7 @@ from asgiref.sync import (
     async_to_sync,
     sync_to_async,
 )
+from asgiref.testing import ApplicationCommunicator
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -98,26 +101,54 @@ async def test_thread_sensitive_context_executor_keyword() -> None:
         assert executor.submit(lambda: 1).result() == 1
 
 
-def test_thread_sensitive_context_wins_over_the_async_to_sync_thread() -> None:
-    # Like Django's async tests: the whole ASGI handler runs under async_to_sync, and each
-    # request's ThreadSensitiveContext must still get its own thread, so that concurrent
-    # requests run concurrently (Django's asgi tests check exactly this).
+def test_the_async_to_sync_thread_wins_over_a_thread_sensitive_context() -> None:
+    # As in asgiref 3.13: under a sync caller (a Django TestCase's async test method), sync
+    # code goes back to the caller's thread, where its database connection and
+    # transaction live, also inside a request's ThreadSensitiveContext.
+    async def request() -> int:
+        async with ThreadSensitiveContext():
+            return await sync_to_async(threading.get_ident)()
+
+    assert async_to_sync(request)() == threading.get_ident()
+
+
+def test_requests_started_in_a_fresh_context_get_their_own_threads() -> None:
+    # A server (and ApplicationCommunicator) starts each application in a fresh context, so
+    # each request's ThreadSensitiveContext gets its own thread and requests run
+    # concurrently, also when the whole test runs under async_to_sync.
     barrier = threading.Barrier(2, timeout=10)
 
     def view() -> int:
         barrier.wait()
         return threading.get_ident()
 
-    async def request() -> int:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
         async with ThreadSensitiveContext():
-            return await sync_to_async(view)()
+            await send({"type": "thread", "ident": await sync_to_async(view)()})
 
     async def two_requests() -> list[int]:
-        return list(await asyncio.gather(request(), request()))
+        first = ApplicationCommunicator(app, {"type": "test"})
+        second = ApplicationCommunicator(app, {"type": "test"})
+        outputs = await asyncio.gather(first.receive_output(10), second.receive_output(10))
+        return [output["ident"] for output in outputs]
 
     first, second = async_to_sync(two_requests)()
     assert first != second
     assert threading.get_ident() not in (first, second)
+
+
+def test_a_task_started_in_a_fresh_context_inside_a_call_uses_the_calls_thread() -> None:
+    # As 3.x did for tasks on the loop of its async_to_sync call: an application started by
+    # ApplicationCommunicator in a Django async test reaches the test's thread.
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "thread", "ident": await sync_to_async(threading.get_ident)()})
+
+    async def run() -> int:
+        output = await ApplicationCommunicator(app, {"type": "test"}).receive_output(10)
+        ident: int = output["ident"]
+        return ident
+
+    assert async_to_sync(run)() == threading.get_ident()
 
 
 def test_async_single_thread_context_runs_all_calls_on_one_loop() -> None:
@@ -151,21 +182,29 @@ def test_async_single_thread_context_is_reentrant() -> None:
     assert first == second == third
 
 
-async def test_task_outliving_its_context_uses_the_shared_thread_and_starts_none() -> None:
+async def test_a_task_outliving_its_context_gets_a_thread_that_ends_with_the_context() -> None:
+    # As in asgiref 3.13: the late call gets a fresh thread of the exited context (never
+    # the shared one, where it could queue behind unrelated work), stopped once the
+    # context is garbage.
     gate = asyncio.Event()
 
     async def late_call() -> str:
         await gate.wait()
         return await sync_to_async(current)()
 
-    async with ThreadSensitiveContext():
+    context = ThreadSensitiveContext()
+    async with context:
+        inside = await sync_to_async(current)()
         straggler = asyncio.ensure_future(late_call())
-    before = {t.name for t in threading.enumerate()}
     gate.set()
-    name = await straggler
-    assert name == "asgiref-thread-sensitive"
-    started = {t.name for t in threading.enumerate()} - before
-    assert not any(n.startswith("asgiref-thread-sensitive-context") for n in started)
+    late = await straggler
+    assert late != inside
+    assert late.startswith("asgiref-thread-sensitive-context-")
+    thread = next(t for t in threading.enumerate() if t.name == late)
+    del context, straggler
+    gc.collect()
+    await asyncio.to_thread(thread.join, 10)
+    assert not thread.is_alive()
 
 
 def test_nested_call_from_a_non_sensitive_thread_comes_back_to_the_outermost_caller() -> None:
@@ -183,3 +222,77 @@ def test_nested_call_from_a_non_sensitive_thread_comes_back_to_the_outermost_cal
     pool_thread, sensitive_thread = async_to_sync(outer)()
     assert pool_thread != current()
     assert sensitive_thread == current()
+
+
+def test_an_executor_context_is_used_even_under_async_to_sync_and_then_restored() -> None:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="own-pool") as pool:
+
+        async def view() -> tuple[str, str, str]:
+            before = await sync_to_async(current)()
+            async with ThreadSensitiveContext(executor=pool):
+                inside = await sync_to_async(current)()
+            after = await sync_to_async(current)()
+            return before, inside, after
+
+        before, inside, after = async_to_sync(view)()
+        assert before == after == current()
+        assert inside.startswith("own-pool")
+        # The caller owns the executor: it still works.
+        assert pool.submit(lambda: 1).result() == 1
+
+
+def test_sync_code_in_an_executor_context_can_call_back_into_async_code() -> None:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="own-pool") as pool:
+
+        async def inner() -> str:
+            return await sync_to_async(current)()
+
+        def in_pool() -> tuple[str, str]:
+            return current(), async_to_sync(inner)()
+
+        async def view() -> tuple[str, str]:
+            async with ThreadSensitiveContext(executor=pool):
+                return await sync_to_async(in_pool)()
+
+        pool_thread, inner_thread = async_to_sync(view)()
+        assert pool_thread == inner_thread
+        assert pool_thread.startswith("own-pool")
+
+
+async def test_an_executor_context_is_single_use() -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        context = ThreadSensitiveContext(executor=pool)
+        async with context:
+            with pytest.raises(RuntimeError, match="already entered"):
+                async with context:
+                    pass
+        with pytest.raises(RuntimeError, match="cannot be entered again"):
+            async with context:
+                pass
+
+
+async def test_a_task_outliving_an_executor_context_cannot_make_sensitive_calls() -> None:
+    gate = asyncio.Event()
+
+    async def late() -> str:
+        await gate.wait()
+        return await sync_to_async(current)()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        async with ThreadSensitiveContext(executor=pool):
+            straggler = asyncio.ensure_future(late())
+        gate.set()
+        with pytest.raises(RuntimeError, match="has exited"):
+            await straggler
+
+
+async def test_the_3x_introspection_names_exist() -> None:
+    from asgiref.sync import AsyncToSync, SyncToAsync
+
+    assert AsyncToSync.executors.current is None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        async with ThreadSensitiveContext(executor=pool) as context:
+            assert SyncToAsync.thread_sensitive_context.get() is context
+            assert SyncToAsync.context_to_thread_executor[context] is pool
+        assert context not in SyncToAsync.context_to_thread_executor
+    assert SyncToAsync.thread_sensitive_context.get(None) is None

@@ -12,10 +12,12 @@ Meanwhile the calling thread serves a :class:`CurrentThreadExecutor`, so thread-
 ``sync_to_async`` calls made by the coroutine come back to it.
 
 Tasks the coroutine starts and leaves unfinished are cancelled and awaited before the call
-returns, like :func:`asyncio.run` (and asgiref 3.x, which closed a loop per call) would, when
-the loop is one asgiref owns; the loop itself lives on, so loop-bound resources keep
-working (see ``_task_scope``). On the application's own loop (the awaiting loop of an outer
-``sync_to_async``) they are left to that loop, which outlives the call, as in 3.x.
+returns, like :func:`asyncio.run` (and asgiref 3.x, which closed a loop per call) would,
+unless the coroutine ran on the loop awaiting the calling thread: there it is part of the
+application on that loop, and its tasks are left running, as in 3.x (they belong to the
+enclosing call, if any). The loop itself lives on, so loop-bound resources keep working
+(see ``_task_scope``). On the awaiting loop the coroutine's task also receives the
+cancellation of the ``sync_to_async`` call awaiting this thread (see ``_sync_to_async``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from ._coroutines import is_async_callable, unmark_coroutine_function
 from ._current_thread_executor import CurrentThreadExecutor
 from ._loop_thread import LoopThread, shared_loop_thread
 from ._storage import adopt_context
-from ._sync_to_async import awaiting_loop
+from ._sync_to_async import awaiting_loop, awaiting_task_context
 from ._task_scope import TaskScope
-from ._thread_sensitive import set_enclosing_call_executor
+from ._thread_sensitive import ExecutorBinding, enter_bridge
 
 __all__ = ["AsyncSingleThreadContext", "AsyncToSync", "async_to_sync"]
 
@@ -71,6 +73,9 @@ class AsyncToSync(Generic[_P, _R]):
     Raises :class:`RuntimeError` when called from a thread that runs an event loop (that
     would block the loop), unless ``force_new_loop=True``.
     """
+
+    #: ``executors.current``: the executor of the innermost enclosing call (3.x's name).
+    executors = ExecutorBinding()
 
     def __init__(
         self, awaitable: Callable[_P, Awaitable[_R]], force_new_loop: bool = False
@@ -112,7 +117,13 @@ class AsyncToSync(Generic[_P, _R]):
     def _run_on(self, loop: asyncio.AbstractEventLoop, args: Any, kwargs: Any) -> _Outcome:
         executor = CurrentThreadExecutor()
         done: Future[_Outcome] = Future()
-        coro = self._main(executor, done, sys.exc_info()[1], args, kwargs)
+        # On the loop awaiting our thread, the coroutine is part of the application that
+        # awaits us: its cancellation reaches the coroutine and its leftover tasks stay.
+        on_awaiting_loop = loop is awaiting_loop()
+        task_context = awaiting_task_context() if on_awaiting_loop else None
+        coro = self._main(
+            executor, done, sys.exc_info()[1], args, kwargs, not on_awaiting_loop, task_context
+        )
         context = contextvars.copy_context()
         started: list[asyncio.Task[None]] = []
         try:
@@ -141,19 +152,28 @@ class AsyncToSync(Generic[_P, _R]):
         handling: BaseException | None,
         args: Any,
         kwargs: Any,
+        own_scope: bool,
+        task_context: list[asyncio.Task[Any]] | None,
     ) -> None:
         outcome = _Outcome()
         adopt_context()
-        set_enclosing_call_executor(executor)
-        scope = TaskScope()
-        scope.enter()
+        enter_bridge(executor)
+        scope = TaskScope() if own_scope else None
+        if scope is not None:
+            scope.enter()
+        task = asyncio.current_task()
+        if task_context is not None and task is not None:
+            task_context.append(task)
         try:
             outcome.value = await await_handling(handling, self.awaitable, *args, **kwargs)
         except BaseException as exc:
             outcome.error = exc
         finally:
+            if task_context is not None and task in task_context:
+                task_context.remove(task)
             try:
-                await scope.cancel_leftovers()
+                if scope is not None:
+                    await scope.cancel_leftovers()
             finally:
                 outcome.context = contextvars.copy_context()
                 done.set_result(outcome)

@@ -9,7 +9,11 @@ Invariants:
   call made inside runs its coroutine on that loop instead of starting another.
 * Cancelling the awaiting coroutine (``asyncio.wait_for`` timeouts included) returns control
   to it at once; a function that already started runs to completion in its thread (Python
-  cannot interrupt a thread), one still queued never starts.
+  cannot interrupt a thread), one still queued never starts. Except, as in asgiref 3.x,
+  when the function is itself blocked in an ``async_to_sync`` call running on the awaiting
+  loop: the cancellation is handed to that call's task instead, and if the task absorbs it
+  (``asyncio.shield`` around work that must finish) the function completes normally and
+  its result is returned.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from ._context import copy_bound_self, restore_context, run_handling
 from ._coroutines import is_async_callable, markcoroutinefunction
 from ._current_thread_executor import CurrentThreadExecutor
 from ._storage import adopt_context
-from ._thread_sensitive import thread_sensitive_executor
+from ._thread_sensitive import context_executors, context_var, thread_sensitive_executor
 
 __all__ = ["SyncToAsync", "awaiting_loop", "sync_to_async"]
 
@@ -50,6 +54,15 @@ def awaiting_loop() -> asyncio.AbstractEventLoop | None:
     return loop
 
 
+def awaiting_task_context() -> list[asyncio.Task[Any]] | None:
+    """Where an ``async_to_sync`` call on the awaiting loop registers its task, so that
+    cancelling the awaiting ``sync_to_async`` call reaches it."""
+    if awaiting_loop() is None:
+        return None
+    task_context: list[asyncio.Task[Any]] | None = getattr(_thread_state, "task_context", None)
+    return task_context
+
+
 class SyncToAsync(Generic[_P, _R]):
     """Wrap a sync callable so that awaiting the wrapper runs it in a thread.
 
@@ -60,6 +73,10 @@ class SyncToAsync(Generic[_P, _R]):
     function's changes then stay in it); by default a copy of the caller's context, whose
     changes are copied back to the caller.
     """
+
+    #: 3.x's names for the enclosing ThreadSensitiveContext and each context's executor.
+    thread_sensitive_context = context_var
+    context_to_thread_executor = context_executors
 
     def __init__(
         self,
@@ -89,11 +106,20 @@ class SyncToAsync(Generic[_P, _R]):
     async def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         loop = asyncio.get_running_loop()
         context = self.context if self.context is not None else contextvars.copy_context()
-        handling = sys.exc_info()[1]
-        call = functools.partial(self.thread_handler, loop, context, handling, args, kwargs)
+        # The bound call (a functools.partial, as in 3.x: APM agents rewrite its keywords
+        # in a thread_handler override) and the function that runs it in ``context``.
+        child = functools.partial(self.func, *args, **kwargs)
+
+        def run_in_context(child: Callable[[], _R]) -> _R:
+            return context.run(_adopted, child)
+
+        task_context: list[asyncio.Task[Any]] = []
+        call = functools.partial(
+            self.thread_handler, loop, sys.exc_info(), task_context, run_in_context, child
+        )
         future = self._start(loop, call)
         try:
-            return await future
+            return await _await_call(future, task_context)
         finally:
             # A cancelled call may still be running in its thread: only a finished call's
             # context is stable enough to copy back. A context supplied by the caller keeps
@@ -115,30 +141,33 @@ class SyncToAsync(Generic[_P, _R]):
             submitted = thread_sensitive_executor().submit(call)
         return asyncio.wrap_future(submitted, loop=loop)
 
-    def thread_handler(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> Any:
-        """Runs in the worker thread and calls the function.
-
-        Subclasses may wrap it (Channels 3/4's ``DatabaseSyncToAsync`` closed stale database
-        connections around ``super().thread_handler(loop, *args, **kwargs)``); everything
-        after ``loop`` is private and must be passed through unchanged.
-        """
-        return self._call_in_thread(loop, *args, **kwargs)
-
-    def _call_in_thread(
+    def thread_handler(
         self,
         loop: asyncio.AbstractEventLoop,
-        context: contextvars.Context,
-        handling: BaseException | None,
-        args: Any,
-        kwargs: Any,
+        exc_info: Any,
+        task_context: list[asyncio.Task[Any]],
+        func: Callable[..., _R],
+        *args: Any,
+        **kwargs: Any,
     ) -> _R:
-        previous = getattr(_thread_state, "loop", None), getattr(_thread_state, "pid", None)
-        _thread_state.loop, _thread_state.pid = loop, os.getpid()
+        """Runs in the worker thread: ``func(*args, **kwargs)``, i.e. ``func(child)``.
+
+        The shape follows asgiref 3.x, for subclasses that wrap it (Channels'
+        ``DatabaseSyncToAsync`` closes stale database connections around
+        ``super().thread_handler(loop, *args, **kwargs)``; APM agents read ``args[-1]``,
+        the ``functools.partial`` of the wrapped function and its arguments).
+        """
+        state = _thread_state
+        previous = (
+            getattr(state, "loop", None),
+            getattr(state, "pid", None),
+            getattr(state, "task_context", None),
+        )
+        state.loop, state.pid, state.task_context = loop, os.getpid(), task_context
         try:
-            result: _R = run_handling(handling, context.run, _adopted, self.func, args, kwargs)
-            return result
+            return run_handling(exc_info[1], func, *args, **kwargs)
         finally:
-            _thread_state.loop, _thread_state.pid = previous
+            state.loop, state.pid, state.task_context = previous
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         # Decorating a method: bind like a function would, keeping the coroutine marking.
@@ -148,9 +177,30 @@ class SyncToAsync(Generic[_P, _R]):
         return markcoroutinefunction(bound)
 
 
-def _adopted(func: Callable[..., _R], args: Any, kwargs: Any) -> _R:
+def _adopted(child: Callable[[], _R]) -> _R:
     adopt_context()
-    return func(*args, **kwargs)
+    return child()
+
+
+async def _await_call(future: asyncio.Future[_R], task_context: list[asyncio.Task[Any]]) -> _R:
+    """Await the thread's result; on cancellation, see the module docstring."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if future.done() or not task_context:
+            future.cancel()
+            raise
+        inner = task_context[0]
+        inner.cancel()
+        try:
+            await inner
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException:
+            pass  # the function receives it from async_to_sync; its outcome is below
+        # The inner task absorbed the cancellation: the function finishes normally.
+        return await future
 
 
 @overload

@@ -22,6 +22,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ._context import internal_var
+from ._thread_sensitive import record_task_bridge
 
 __all__ = ["TaskScope", "scoped_task_factory"]
 
@@ -57,10 +58,12 @@ class TaskScope:
 def scoped_task_factory(
     loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
 ) -> asyncio.Task[Any]:
-    """Task factory recording each new task in the scope of the context it starts in."""
+    """Task factory recording each new task in the scope of the context it starts in, and
+    the ``async_to_sync`` call it belongs to (see ``_thread_sensitive``)."""
     task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
     context: contextvars.Context | None = kwargs.get("context")
     scope = context.get(_scope_var) if context is not None else _scope_var.get(None)
     if scope is not None:
         scope.tasks.add(task)
+    record_task_bridge(task, context)
     return task

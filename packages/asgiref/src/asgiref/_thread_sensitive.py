@@ -1,105 +1,146 @@
 """Where thread-sensitive ``sync_to_async`` calls run.
 
 Thread-sensitive code (Django's ORM, anything keeping per-thread state) must always run in
-the same thread. The thread is chosen in this order:
+the same thread. As in asgiref 3.13, the thread is chosen in this order:
 
-1. the worker thread of the enclosing :class:`ThreadSensitiveContext` (servers enter one
-   per request, so that concurrent requests do not queue behind each other, also when the
-   whole server runs under an ``async_to_sync`` call such as an async test);
-2. otherwise the thread blocked in the outermost enclosing ``async_to_sync`` call (it is
-   idle while it waits, and it is the thread that owns the state, e.g. the WSGI request's
-   database connection), even when an inner call came from a non-sensitive helper thread;
-3. otherwise one process-wide worker thread.
+1. the thread blocked in the enclosing ``async_to_sync`` call (the "bridge"; it is idle
+   while it waits, and it owns the thread-bound state, e.g. the request's or the test's
+   database connection). Of nested bridges the outermost still open one wins, even when
+   an inner call came from a ``thread_sensitive=False`` helper thread;
+2. otherwise the enclosing :class:`ThreadSensitiveContext`'s thread (servers enter one per
+   request, so requests do not queue behind each other), or its ``executor``;
+3. otherwise, in a task started in a fresh context by code inside an ``async_to_sync``
+   call, that call's thread (as 3.x's per-call loop did);
+4. otherwise one process-wide worker thread.
 
-Worker threads serve a :class:`CurrentThreadExecutor` queue rather than being a one-thread
-pool: when a worker is blocked inside a nested ``async_to_sync`` it keeps running the work
-submitted to it, so a nested chain cannot deadlock on its own worker.
+``ThreadSensitiveContext(executor=...)`` hides the enclosing bridge for its block, so its
+calls go to the given executor even inside ``async_to_sync``; a bridge opened inside the
+block is used again as usual.
 """
 
 from __future__ import annotations
 
-import atexit
+import asyncio
+import contextvars
 import itertools
-import os
 import threading
-from concurrent.futures import Executor, Future
+import weakref
+from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
 
 from ._context import internal_var
 from ._current_thread_executor import CurrentThreadExecutor
+from ._worker import WorkerExecutor, global_worker_executor
 
 __all__ = [
+    "ExecutorBinding",
     "ThreadSensitiveContext",
-    "WorkerThread",
-    "enclosing_call_executor",
-    "set_enclosing_call_executor",
+    "bridge_of_current_task",
+    "context_executors",
+    "context_var",
+    "enter_bridge",
+    "record_task_bridge",
     "thread_sensitive_executor",
 ]
 
-_call_executor_var = internal_var("asgiref.sync.call_executor")
-_context_var = internal_var("asgiref.sync.thread_sensitive_context")
+#: (innermost, outermost open) bridge executors of the enclosing async_to_sync calls.
+_Bridge = tuple[CurrentThreadExecutor, CurrentThreadExecutor]
+_bridge_var: contextvars.ContextVar[_Bridge | None] = internal_var("asgiref.sync.bridge")
+#: The enclosing ThreadSensitiveContext (``SyncToAsync.thread_sensitive_context``).
+context_var: contextvars.ContextVar[ThreadSensitiveContext] = internal_var(
+    "asgiref.sync.thread_sensitive_context"
+)
+#: Each context's executor while it has one (``SyncToAsync.context_to_thread_executor``).
+context_executors: weakref.WeakKeyDictionary[ThreadSensitiveContext, Executor] = (
+    weakref.WeakKeyDictionary()
+)
+#: Bridges of tasks started in a fresh context from inside an async_to_sync call.
+_task_bridges: weakref.WeakKeyDictionary[asyncio.Task[Any], _Bridge] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+_serial = itertools.count(1)
 
 
-class WorkerThread:
-    """A thread that runs submitted work until stopped, serving nested calls too."""
-
-    def __init__(self, name: str) -> None:
-        self._stop: Future[None] = Future()
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.executor = CurrentThreadExecutor._for_thread(self.thread)
-        self.thread.start()
-
-    def _run(self) -> None:
-        self.executor._adopt_current_thread()
-        self.executor.run_until_future(self._stop)
-
-    def stop(self, wait: bool = False) -> None:
-        """Finish the queued work, then end the thread."""
-        if not self._stop.done():
-            self._stop.set_result(None)
-        if wait and threading.current_thread() is not self.thread:
-            self.thread.join()
+def enter_bridge(executor: CurrentThreadExecutor) -> None:
+    """Make ``executor`` (a new ``async_to_sync`` call's) the current bridge."""
+    inherited = _bridge_var.get(None)
+    outer = inherited[1] if inherited is not None and not inherited[1].closed else executor
+    bridge = (executor, outer)
+    _bridge_var.set(bridge)
+    task = asyncio.current_task()
+    if task is not None:
+        _task_bridges[task] = bridge
 
 
-def set_enclosing_call_executor(executor: CurrentThreadExecutor) -> None:
-    """Record the calling thread's executor, unless an outer call's is still open.
+def record_task_bridge(task: asyncio.Task[Any], context: contextvars.Context | None) -> None:
+    """Called as ``task`` is created (on asgiref's loops): remember the bridge it belongs to.
 
-    The outermost synchronous caller owns the thread-bound state (the WSGI request's DB
-    connection and transaction), so a nested call made from a non-sensitive helper thread
-    keeps sending thread-sensitive work to it. That thread is blocked in its own call, and
-    blocked threads serve all their work, so this cannot deadlock.
+    That is the bridge in its own context or, for a task started in a fresh context (an
+    ``ApplicationCommunicator``'s application), the one its creator belongs to.
     """
-    inherited: CurrentThreadExecutor | None = _call_executor_var.get(None)
-    if inherited is None or inherited.closed:
-        _call_executor_var.set(executor)
+    own = context.get(_bridge_var, None) if context is not None else _bridge_var.get(None)
+    bridge = own or bridge_of_current_task()
+    if bridge is not None:
+        _task_bridges[task] = bridge
 
 
-def enclosing_call_executor() -> CurrentThreadExecutor | None:
-    executor: CurrentThreadExecutor | None = _call_executor_var.get(None)
-    return executor
+def bridge_of_current_task() -> _Bridge | None:
+    task = asyncio.current_task()
+    return _task_bridges.get(task) if task is not None else None
+
+
+def _open_bridge_executor(bridge: _Bridge | None) -> CurrentThreadExecutor | None:
+    if bridge is None:
+        return None
+    inner, outer = bridge
+    if not outer.closed:
+        return outer
+    return None if inner.closed else inner
+
+
+class ExecutorBinding:
+    """``AsyncToSync.executors``: ``current`` is the innermost bridge executor, or None."""
+
+    @property
+    def current(self) -> CurrentThreadExecutor | None:
+        bridge = _bridge_var.get(None)
+        return None if bridge is None else bridge[0]
+
+    @current.setter
+    def current(self, executor: CurrentThreadExecutor | None) -> None:
+        _bridge_var.set(None if executor is None else (executor, executor))
 
 
 class ThreadSensitiveContext:
     """Async context manager: thread-sensitive calls inside it share one thread of their own.
 
-    Without it, thread-sensitive ``sync_to_async`` calls made from async code that has no
-    ``async_to_sync`` above it share a single process-wide thread. ASGI servers enter one
-    per request so that requests do not queue behind each other. Re-entrant: a nested
-    context uses the outer one's thread. ``executor`` supplies the executor to use instead
-    of a dedicated thread (the caller owns it; it is not shut down on exit).
+    Re-entrant: a nested context without an executor uses the enclosing one's thread. With
+    ``executor`` (which must run one call at a time, e.g. ``ThreadPoolExecutor(max_workers=1)``)
+    the block uses that executor even inside another context or an ``async_to_sync`` call,
+    and restores the enclosing choice on exit. The caller owns the executor: it is not shut
+    down. Such a context can be entered only once, and tasks started inside it must finish
+    inside it: their later thread-sensitive calls raise :class:`RuntimeError`.
     """
 
     def __init__(self, *, executor: Executor | None = None) -> None:
         self._executor = executor
-        self._worker: WorkerThread | None = None
+        self.token: contextvars.Token[ThreadSensitiveContext] | None = None
+        self._bridge_token: contextvars.Token[_Bridge | None] | None = None
         self._exited = False
-        self._token: Any = None
-        self._lock = threading.Lock()
 
     async def __aenter__(self) -> ThreadSensitiveContext:
-        if _context_var.get(None) is None:
-            self._token = _context_var.set(self)
+        if self._executor is None:
+            if context_var.get(None) is None:
+                self.token = context_var.set(self)
+            return self
+        if self.token is not None:
+            raise RuntimeError("ThreadSensitiveContext is already entered")
+        if self._exited:
+            # Entering again would send tasks that outlived the first block to the second.
+            raise RuntimeError("ThreadSensitiveContext with an executor cannot be entered again")
+        self.token = context_var.set(self)
+        context_executors[self] = self._executor
+        self._bridge_token = _bridge_var.set(None)
         return self
 
     async def __aexit__(
@@ -108,73 +149,47 @@ class ThreadSensitiveContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._token is None:
+        if self.token is None:
             return
-        _context_var.reset(self._token)
-        self._token = None
-        with self._lock:
-            worker, self._worker = self._worker, None
-            self._exited = True
-        if worker is not None:
-            worker.stop()
-
-    def _get_executor(self) -> Executor | None:
-        """The context's executor; None once the context has exited."""
+        executor = context_executors.pop(self, None)
+        context_var.reset(self.token)
+        self.token = None
+        if self._bridge_token is not None:
+            _bridge_var.reset(self._bridge_token)
+            self._bridge_token = None
         if self._executor is not None:
-            return self._executor
-        with self._lock:
-            if self._exited:
-                # A task that outlived the context: starting a thread now would leak it.
-                return None
-            if self._worker is None:
-                self._worker = WorkerThread(f"asgiref-thread-sensitive-context-{next(_serial)}")
-            return self._worker.executor
+            self._exited = True
+        elif executor is not None:
+            # Our own worker: it finishes what is queued, then ends (not awaited: the
+            # worker may itself be waiting for this loop).
+            executor.shutdown(wait=False)
 
-
-_serial = itertools.count(1)
-_global_lock = threading.Lock()
-_global_worker: WorkerThread | None = None
-_hooks_installed = False
-
-
-def _global_executor() -> Executor:
-    global _global_worker, _hooks_installed
-    worker = _global_worker
-    if worker is not None:
-        return worker.executor
-    with _global_lock:
-        if _global_worker is None:
-            if not _hooks_installed:
-                _hooks_installed = True
-                atexit.register(stop_global_worker)
-                if hasattr(os, "register_at_fork"):
-                    os.register_at_fork(after_in_child=_forget_after_fork)
-            _global_worker = WorkerThread("asgiref-thread-sensitive")
-        return _global_worker.executor
-
-
-def stop_global_worker() -> None:
-    """Stop the process-wide thread-sensitive worker (at exit, or between tests)."""
-    global _global_worker
-    with _global_lock:
-        worker, _global_worker = _global_worker, None
-    if worker is not None:
-        worker.stop(wait=True)
-
-
-def _forget_after_fork() -> None:
-    global _global_worker, _global_lock
-    _global_lock = threading.Lock()
-    _global_worker = None
+    def _executor_for_call(self) -> Executor:
+        if self._exited:
+            raise RuntimeError(
+                "ThreadSensitiveContext has exited. Tasks created inside a context with an "
+                "executor must finish before it exits."
+            )
+        with _lock:
+            executor = context_executors.get(self)
+            if executor is None:
+                # First call, or a task that outlived the context: a worker of its own,
+                # stopped when the context is gone.
+                worker = WorkerExecutor(f"asgiref-thread-sensitive-context-{next(_serial)}")
+                weakref.finalize(self, worker.shutdown, False)
+                context_executors[self] = executor = worker
+            return executor
 
 
 def thread_sensitive_executor() -> Executor:
     """The executor a thread-sensitive call made here must use (see the module docstring)."""
-    context: ThreadSensitiveContext | None = _context_var.get(None)
-    executor = context._get_executor() if context is not None else None
-    if executor is not None:
-        return executor
-    call_executor = enclosing_call_executor()
-    if call_executor is not None and not call_executor.closed:
-        return call_executor
-    return _global_executor()
+    bridge = _open_bridge_executor(_bridge_var.get(None))
+    if bridge is not None:
+        return bridge
+    context = context_var.get(None)
+    if context is not None:
+        return context._executor_for_call()
+    bridge = _open_bridge_executor(bridge_of_current_task())
+    if bridge is not None:
+        return bridge
+    return global_worker_executor()
