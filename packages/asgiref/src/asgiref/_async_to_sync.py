@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._context import await_handling, copy_bound_self, restore_context
 from ._coroutines import is_async_callable, unmark_coroutine_function
@@ -257,11 +257,28 @@ class AsyncSingleThreadContext:
             self._token = None
 
 
+@overload
+def async_to_sync(
+    *, force_new_loop: bool = False
+) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, _R]]: ...
+
+
+@overload
+def async_to_sync(
+    awaitable: Callable[_P, Awaitable[_R]], *, force_new_loop: bool = False
+) -> Callable[_P, _R]: ...
+
+
 def async_to_sync(
     awaitable: Callable[_P, Awaitable[_R]] | None = None, *, force_new_loop: bool = False
-) -> Any:
+) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, _R]] | Callable[_P, _R]:
     """Turn an async callable into a blocking one; usable as a decorator, with or without
-    ``(force_new_loop=True)``."""
+    ``(force_new_loop=True)``. The result keeps the callable's parameter types and returns
+    what its awaitable produces."""
     if awaitable is None:
-        return lambda f: AsyncToSync(f, force_new_loop=force_new_loop)
+
+        def decorate(f: Callable[_P, Awaitable[_R]]) -> Callable[_P, _R]:
+            return AsyncToSync(f, force_new_loop=force_new_loop)
+
+        return decorate
     return AsyncToSync(awaitable, force_new_loop=force_new_loop)

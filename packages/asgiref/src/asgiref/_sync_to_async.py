@@ -205,7 +205,6 @@ async def _await_call(future: asyncio.Future[_R], task_context: list[asyncio.Tas
 
 @overload
 def sync_to_async(
-    func: None = None,
     *,
     thread_sensitive: bool = True,
     executor: Executor | None = None,
