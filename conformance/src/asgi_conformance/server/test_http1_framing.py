@@ -21,10 +21,10 @@ def _post(*headers: bytes, body: bytes = HIDDEN, version: bytes = b"HTTP/1.1") -
 
 # name -> (raw request, statuses required of the first response, or None: any, then close)
 SMUGGLING: dict[str, tuple[bytes, set[int] | None]] = {
-    "cl-te": (_post(b"Content-Length: 4\r\n", b"Transfer-Encoding: chunked\r\n"), None),
-    "te-cl": (_post(b"Transfer-Encoding: chunked\r\n", b"Content-Length: 4\r\n"), None),
+    "cl-te": (_post(b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n"), None),
+    "te-cl": (_post(b"Transfer-Encoding: chunked\r\n", b"Content-Length: 5\r\n"), None),
     "te-not-last": (
-        _post(b"Transfer-Encoding: chunked, identity\r\n", b"Content-Length: 4\r\n"),
+        _post(b"Transfer-Encoding: chunked, identity\r\n", b"Content-Length: 5\r\n"),
         {400},
     ),
     "te-list-across-lines": (
@@ -32,18 +32,18 @@ SMUGGLING: dict[str, tuple[bytes, set[int] | None]] = {
         {400},
     ),
     "te-space-before-colon": (
-        _post(b"Transfer-Encoding : chunked\r\n", b"Content-Length: 4\r\n"),
+        _post(b"Transfer-Encoding : chunked\r\n", b"Content-Length: 5\r\n"),
         {400},
     ),
-    "te-quoted": (_post(b'Transfer-Encoding: "chunked"\r\n', b"Content-Length: 4\r\n"), None),
-    "te-xchunked": (_post(b"Transfer-Encoding: xchunked\r\n", b"Content-Length: 4\r\n"), None),
-    "te-folded": (_post(b"Transfer-Encoding:\r\n chunked\r\n", b"Content-Length: 4\r\n"), None),
+    "te-quoted": (_post(b'Transfer-Encoding: "chunked"\r\n', b"Content-Length: 5\r\n"), None),
+    "te-xchunked": (_post(b"Transfer-Encoding: xchunked\r\n", b"Content-Length: 5\r\n"), None),
+    "te-folded": (_post(b"Transfer-Encoding:\r\n chunked\r\n", b"Content-Length: 5\r\n"), None),
     "te-vertical-tab": (
-        _post(b"Transfer-Encoding:\x0bchunked\r\n", b"Content-Length: 4\r\n"),
+        _post(b"Transfer-Encoding:\x0bchunked\r\n", b"Content-Length: 5\r\n"),
         None,
     ),
     "te-in-http10": (
-        _post(b"Transfer-Encoding: chunked\r\n", b"Content-Length: 4\r\n", version=b"HTTP/1.0"),
+        _post(b"Transfer-Encoding: chunked\r\n", b"Content-Length: 5\r\n", version=b"HTTP/1.0"),
         None,
     ),
     "cl-duplicate-different": (
