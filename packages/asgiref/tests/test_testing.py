@@ -166,3 +166,20 @@ async def test_output_sent_before_the_application_finished_is_still_received() -
     await communicator.wait()
     assert await communicator.receive_output() == {"type": "first"}
     assert await communicator.receive_output() == {"type": "second"}
+
+
+async def test_a_zero_timeout_returns_only_output_already_queued() -> None:
+    # As in 3.x: timeout=0 does not let the application run first.
+    async def instant(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "instant"})
+        await asyncio.sleep(3600)
+
+    communicator = ApplicationCommunicator(instant, {"type": "test"})
+    with pytest.raises(asyncio.TimeoutError):
+        await communicator.receive_output(timeout=0)
+    assert communicator.future.cancelled()
+
+    communicator = ApplicationCommunicator(instant, {"type": "test"})
+    assert await communicator.receive_nothing() is False
+    assert await communicator.receive_output(timeout=0) == {"type": "instant"}
+    communicator.stop()

@@ -103,19 +103,12 @@ class ApplicationCommunicator:
             return self.output_queue.get_nowait()
         if self.future.done():
             raise asyncio.TimeoutError("the application finished without sending anything")
-        waiter = _Interruptible()
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(timeout, waiter.interrupt, "timeout")
-        # Wake at once if the application ends, so a crash surfaces without the full wait.
-        on_done = waiter.interrupt_on_done
-        self.future.add_done_callback(on_done)
-        try:
-            return await waiter.run(self.output_queue.get())
-        except _Interrupted:
-            pass
-        finally:
-            timer.cancel()
-            self.future.remove_done_callback(on_done)
+        # timeout <= 0 (as in 3.x): only what is queued already; nothing is waited for.
+        if timeout > 0:
+            try:
+                return await self._wait_for_output(timeout)
+            except _Interrupted:
+                pass
         if not self.output_queue.empty():
             return self.output_queue.get_nowait()
         if self.future.done():
@@ -123,6 +116,18 @@ class ApplicationCommunicator:
             raise asyncio.TimeoutError("the application finished without sending anything")
         await self._cancel_and_settle()
         raise asyncio.TimeoutError(f"the application sent nothing within {timeout} s")
+
+    async def _wait_for_output(self, timeout: float) -> Any:
+        waiter = _Interruptible()
+        timer = asyncio.get_running_loop().call_later(timeout, waiter.interrupt, "timeout")
+        # Wake at once if the application ends, so a crash surfaces without the full wait.
+        on_done = waiter.interrupt_on_done
+        self.future.add_done_callback(on_done)
+        try:
+            return await waiter.run(self.output_queue.get())
+        finally:
+            timer.cancel()
+            self.future.remove_done_callback(on_done)
 
     async def receive_nothing(self, timeout: float = 0.1, interval: float = 0.01) -> bool:
         """True if the application sends nothing within ``timeout`` seconds.
