@@ -12,9 +12,17 @@ def test_package_exports() -> None:
 
 
 def test_core_exports() -> None:
-    assert sorted(asgi_rabbitmq.core.__all__) == ["BrokerUnavailable", "RabbitmqChannelLayer"]
+    assert sorted(asgi_rabbitmq.core.__all__) == [
+        "BrokerUnavailable",
+        "ChannelNotOwned",
+        "RabbitmqChannelLayer",
+        "ReconnectDelay",
+    ]
     for name in asgi_rabbitmq.core.__all__:
-        assert getattr(asgi_rabbitmq.core, name).__module__.startswith("asgi_rabbitmq._")
+        if name == "ReconnectDelay":  # a number, as in channels_rabbitmq
+            assert isinstance(asgi_rabbitmq.core.ReconnectDelay, float)
+        else:
+            assert getattr(asgi_rabbitmq.core, name).__module__.startswith("asgi_rabbitmq._")
 
 
 def test_layer_keeps_the_documented_constructor() -> None:
@@ -35,5 +43,6 @@ def test_layer_keeps_the_documented_constructor() -> None:
         "prefetch_count",
         "connect_timeout",
         "serializer",
+        "groups_exchange",
     ]
     assert asgi_rabbitmq.core.RabbitmqChannelLayer.extensions == ["groups", "flush"]

@@ -39,10 +39,8 @@ class LayerConfig:
     local_capacities: CapacityMatcher
     prefetch_count: int
     connect_timeout: float
-
-    @property
-    def groups_exchange(self) -> str:
-        return f"{self.prefix}.groups"
+    #: The direct exchange group messages go through (``<prefix>.groups`` by default).
+    groups_exchange: str
 
     @property
     def queue_expiry(self) -> float:
@@ -105,6 +103,16 @@ def _check_prefix(prefix: object) -> str:
     return prefix
 
 
+def _check_exchange(name: object, prefix: str) -> str:
+    if name is None:
+        return f"{prefix}.groups"
+    if not isinstance(name, str) or not name or len(name) > 255:
+        raise InvalidChannelLayerError(
+            f"groups_exchange must be a non-empty str of at most 255 characters, got {name!r}"
+        )
+    return name
+
+
 def build_config(
     *,
     host: object,
@@ -119,19 +127,25 @@ def build_config(
     remote_capacity: object,
     prefetch_count: object,
     connect_timeout: object,
+    groups_exchange: object = None,
 ) -> LayerConfig:
-    """Validate the constructor arguments; ``None`` means "same as the general setting"."""
+    """Validate the constructor arguments; ``None`` means "same as the general setting",
+    except for ``group_expiry``, where it means memberships never expire (as in
+    channels_rabbitmq, which had no group expiry)."""
     expiry_s = _positive_number("expiry", expiry)
+    prefix_s = _check_prefix(prefix)
     local_default = capacity if local_capacity is None else local_capacity
     return LayerConfig(
         host=_check_host(host, ssl_context),
         ssl_context=ssl_context,  # type: ignore[arg-type]  # checked above
-        prefix=_check_prefix(prefix),
+        prefix=prefix_s,
         expiry=expiry_s,
         local_expiry=(
             expiry_s if local_expiry is None else _positive_number("local_expiry", local_expiry)
         ),
-        group_expiry=_positive_number("group_expiry", group_expiry),
+        group_expiry=(
+            math.inf if group_expiry is None else _positive_number("group_expiry", group_expiry)
+        ),
         remote_capacity=_positive_int(
             "remote_capacity", capacity if remote_capacity is None else remote_capacity
         ),
@@ -140,6 +154,7 @@ def build_config(
         ),
         prefetch_count=_positive_int("prefetch_count", prefetch_count),
         connect_timeout=_positive_number("connect_timeout", connect_timeout),
+        groups_exchange=_check_exchange(groups_exchange, prefix_s),
     )
 
 

@@ -33,7 +33,6 @@ from asgiref.layers import (
     CapacityPattern,
     ChannelFull,
     InvalidChannelLayerError,
-    InvalidChannelName,
     get_serializer,
     require_valid_channel_name,
     require_valid_group_name,
@@ -42,7 +41,7 @@ from asgiref.layers import (
 
 from ._config import DEFAULT_HOST, build_config
 from ._envelope import Kind, MalformedEnvelope, decode, encode
-from ._errors import BrokerUnavailable
+from ._errors import BrokerUnavailable, ChannelNotOwned
 from ._groups import GroupRegistry
 from ._inbox import Entry, Inbox
 from ._link import Link, PublishOutcome
@@ -77,7 +76,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         prefix: str = "asgi",
         expiry: float = 60,
         local_expiry: float | None = None,
-        group_expiry: float = 86400,
+        group_expiry: float | None = 86400,
         capacity: int = 100,
         channel_capacity: Mapping[CapacityPattern, int] | None = None,
         local_capacity: int | None = None,
@@ -85,6 +84,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         prefetch_count: int = 10,
         connect_timeout: float = 10,
         serializer: Any = None,
+        groups_exchange: str | None = None,
     ) -> None:
         super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity)
         self.config = build_config(
@@ -100,6 +100,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
             remote_capacity=remote_capacity,
             prefetch_count=prefetch_count,
             connect_timeout=connect_timeout,
+            groups_exchange=groups_exchange,
         )
         self.serializer = get_serializer(serializer)
         self.client_id = new_client_id()
@@ -315,7 +316,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         require_valid_channel_name(channel)
         if "!" in channel:
             if channel.endswith("!") or not self._owns(channel):
-                raise InvalidChannelName(
+                raise ChannelNotOwned(
                     f"Cannot receive on {channel!r}: expected a full channel name returned by "
                     f"this layer's new_channel() (client {self.client_id}), got one that "
                     "belongs to another layer instance or ends at its '!'"

@@ -28,6 +28,7 @@ import contextlib
 import enum
 import itertools
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,23 @@ __all__ = ["Link", "LinkState", "PublishOutcome"]
 logger = logging.getLogger("asgi_rabbitmq")
 
 _BACKOFF_START = 0.1
-_BACKOFF_MAX = 5.0
+#: Default of ``asgi_rabbitmq.core.ReconnectDelay`` (channels_rabbitmq's name and value).
+RECONNECT_DELAY = 1.0
+
+
+def reconnect_delay() -> float:
+    """The longest wait between reconnect attempts, in seconds.
+
+    It is ``asgi_rabbitmq.core.ReconnectDelay``, read at every attempt, so an
+    application (or a test) can change it at run time, as with channels_rabbitmq.
+    Looked up in ``sys.modules``: importing ``core`` from here would be a circle.
+    """
+    core = sys.modules.get("asgi_rabbitmq.core")
+    value = getattr(core, "ReconnectDelay", RECONNECT_DELAY)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        logger.warning("asgi_rabbitmq.core.ReconnectDelay must be > 0 s, got %r", value)
+        return RECONNECT_DELAY
+    return float(value)
 
 
 class LinkState(enum.Enum):
@@ -243,14 +260,14 @@ class Link:
         if stale is not None and not stale.is_closed:  # only a consumer channel died
             with contextlib.suppress(Exception):
                 await stale.close()
-        delay = _BACKOFF_START
+        delay = min(_BACKOFF_START, reconnect_delay())
         while self.state is LinkState.RECONNECTING:
             await asyncio.sleep(delay)
             try:
                 await self._open()
             except Exception as exc:
+                delay = min(delay * 2, reconnect_delay())
                 logger.info("Reconnecting to RabbitMQ failed (%s); retrying in %.1fs", exc, delay)
-                delay = min(delay * 2, _BACKOFF_MAX)
             else:
                 logger.warning("Reconnected to RabbitMQ at %s", self._safe_host())
                 return
