@@ -130,7 +130,7 @@ class Worker(StatelessServer):
                 )
                 continue
             scope = {"type": "channel", "channel": channel}
-            queue = await self.get_or_create_application_instance(channel, scope)
+            queue = self.get_or_create_application_instance(channel, scope)
             await queue.put(message)
 
     async def drain(self) -> None:
