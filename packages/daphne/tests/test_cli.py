@@ -38,13 +38,118 @@ def test_binding_options():
     ]
 
 
-def test_proxy_header_options_require_proxy_headers():
-    with pytest.raises(SystemExit, match="requires --proxy-headers"):
-        CommandLineInterface()._proxy_header(
-            CommandLineInterface().parser.parse_args(["--proxy-headers-host", "X-Real-IP", "m:a"]),
-            "host",
-            "X-Forwarded-For",
-        )
+class RecordingServer:
+    """A ``server_class`` with upstream's constructor contract: keyword arguments only."""
+
+    abort_start = False
+
+    def __init__(self, **kwargs):
+        self.init_kwargs = kwargs
+
+    def run(self):
+        pass
+
+
+class RecordingCLI(CommandLineInterface):
+    server_class = RecordingServer
+
+
+def server_kwargs(*args):
+    cli = RecordingCLI()
+    cli.run([*args, "daphne_test_apps:app"])
+    return cli.server.init_kwargs
+
+
+UPSTREAM_KWARGS = {
+    "application",
+    "endpoints",
+    "http_timeout",
+    "ping_interval",
+    "ping_timeout",
+    "websocket_timeout",
+    "websocket_connect_timeout",
+    "websocket_handshake_timeout",
+    "websocket_max_message_size",
+    "websocket_max_frame_size",
+    "application_close_timeout",
+    "action_logger",
+    "root_path",
+    "verbosity",
+    "proxy_forwarded_address_header",
+    "proxy_forwarded_port_header",
+    "proxy_forwarded_proto_header",
+    "server_name",
+}
+
+
+def test_the_default_server_class_is_daphne_server():
+    from daphne.server import Server
+
+    assert CommandLineInterface.server_class is Server
+
+
+def test_server_class_gets_upstream_keyword_arguments_only_by_default():
+    assert set(server_kwargs()) == UPSTREAM_KWARGS
+
+
+def test_options_of_this_daphne_reach_the_server_when_set():
+    kwargs = server_kwargs("--lifespan", "off", "--http-parser", "python", "--max-body-size", "9")
+    assert set(kwargs) - UPSTREAM_KWARGS == {"lifespan", "use_httptools", "max_body_size"}
+    assert (kwargs["lifespan"], kwargs["use_httptools"], kwargs["max_body_size"]) == (
+        "off",
+        False,
+        9,
+    )
+
+
+def test_server_name_options_mean_what_they_mean_upstream():
+    assert server_kwargs()["server_name"] == "daphne"
+    assert server_kwargs("--server-name", "")["server_name"] == ""
+    assert server_kwargs("--server-name", "edge")["server_name"] == "edge"
+    assert server_kwargs("--no-server-name")["server_name"] == ""
+
+
+def test_proxy_header_names_follow_proxy_headers():
+    assert server_kwargs()["proxy_forwarded_address_header"] is None
+    kwargs = server_kwargs("--proxy-headers", "--proxy-headers-host", "X-Real-IP")
+    assert kwargs["proxy_forwarded_address_header"] == "X-Real-IP"
+    assert kwargs["proxy_forwarded_port_header"] == "X-Forwarded-Port"
+    assert kwargs["proxy_forwarded_proto_header"] == "X-Forwarded-Proto"
+
+
+@pytest.mark.parametrize("part", ["host", "port"])
+def test_proxy_header_names_without_proxy_headers_raise_argument_error(part):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentError) as caught:
+        server_kwargs(f"--proxy-headers-{part}", "X-Custom")
+    assert caught.value.argument_name == f"--proxy-headers-{part}"
+    assert caught.value.message == "--proxy-headers has to be passed for this parameter."
+
+
+def test_proxy_header_names_without_proxy_headers_are_a_usage_error_on_the_command_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "daphne", "--proxy-headers-host", "X-Real-IP", "daphne:__version__"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--proxy-headers has to be passed for this parameter." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_exits_with_status_1_when_the_server_aborts_its_start():
+    class Aborting(RecordingServer):
+        def run(self):
+            self.abort_start = True
+
+    class CLI(CommandLineInterface):
+        server_class = Aborting
+
+    with pytest.raises(SystemExit) as caught:
+        CLI().run(["daphne_test_apps:app"])
+    assert caught.value.code == 1
 
 
 def test_version_flag():

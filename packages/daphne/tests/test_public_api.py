@@ -9,8 +9,11 @@ import daphne
 import daphne.access
 import daphne.cli
 import daphne.endpoints
+import daphne.http_protocol
 import daphne.server
 import daphne.testing
+import daphne.utils
+import daphne.ws_protocol
 
 
 def _django_modules():
@@ -36,8 +39,18 @@ EXPECTED = {
     daphne.access: ["AccessLogGenerator"],
     daphne.cli: ["CommandLineInterface"],
     daphne.endpoints: ["build_endpoint_description_strings"],
-    daphne.server: ["Server"],
-    daphne.testing: ["DaphneProcess", "ImportStringApplication", "serve"],
+    daphne.http_protocol: ["HTTPFactory", "WebRequest"],
+    daphne.server: ["Server", "twisted_loop"],
+    daphne.testing: [
+        "BaseDaphneTestingInstance",
+        "DaphneProcess",
+        "DaphneTestingInstance",
+        "ImportStringApplication",
+        "TestApplication",
+        "serve",
+    ],
+    daphne.utils: ["header_value", "import_by_path", "parse_x_forwarded_for"],
+    daphne.ws_protocol: ["WebSocketFactory", "WebSocketProtocol"],
 }
 
 
@@ -52,7 +65,8 @@ def test_importing_public_modules_installs_no_reactor_and_no_loop():
     code = (
         "import sys, asyncio, warnings\n"
         "import daphne, daphne.server, daphne.cli, daphne.testing, daphne.access, "
-        "daphne.endpoints, daphne._http1, daphne._websocket, daphne._http2\n"
+        "daphne.endpoints, daphne._http1, daphne._websocket, daphne._http2, "
+        "daphne.http_protocol, daphne.ws_protocol, daphne.utils\n"
         "assert 'twisted.internet.reactor' not in sys.modules, 'reactor installed at import'\n"
         "import asyncio.events\n"
         "assert asyncio.events._get_running_loop() is None\n"

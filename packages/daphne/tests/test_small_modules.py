@@ -65,7 +65,7 @@ def test_wire_helpers():
 
 def test_response_header_validation():
     assert validate_headers([(b"a", b"b")]) == [(b"a", b"b")]
-    with pytest.raises(ProtocolError, match="as bytes"):
+    with pytest.raises(ProtocolError, match="expected to be `bytes`"):
         validate_headers([("a", "b")])
     with pytest.raises(ProtocolError, match="CR, LF"):
         validate_headers([(b"a", b"b\r\nc: d")])

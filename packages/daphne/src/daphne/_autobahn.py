@@ -238,14 +238,32 @@ def _deflate_acceptor(window_bits: int) -> Any:
     return accept
 
 
+class WebSocketFactory(WebSocketServerFactory):
+    """Autobahn's server factory, bound to the daphne server that owns it.
+
+    Same signature as upstream's ``daphne.ws_protocol.WebSocketFactory``: the daphne server
+    first, then Autobahn's own arguments. Autobahn only frames sockets the application already
+    accepted; the handshake and the ASGI side live in ``_websocket``.
+    """
+
+    protocol = _AutobahnSide
+
+    def __init__(self, server_class: Server, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self.server_class = server_class
+
+    def log_action(self, *args: Any) -> None:
+        self.server_class.log_action(*args)
+
+
 def build_autobahn_factory(server: Server) -> Any:
     config = server.config
-    factory: Any = WebSocketServerFactory(  # type: ignore[no-untyped-call]
+    factory: Any = WebSocketFactory(
+        server,
         server=config.server_name.decode("latin-1") if config.server_name else None,
         protocols=list(config.ws_protocols) if config.ws_protocols else None,
         reactor=server.reactor,
     )
-    factory.protocol = _AutobahnSide
     options: dict[str, Any] = {
         "autoPingInterval": config.ping_interval,
         "autoPingTimeout": config.ping_timeout,
@@ -267,4 +285,4 @@ def build_autobahn_factory(server: Server) -> Any:
     return factory
 
 
-__all__ = ["FastWriteTransport", "build_autobahn_factory", "unmask"]
+__all__ = ["FastWriteTransport", "WebSocketFactory", "build_autobahn_factory", "unmask"]

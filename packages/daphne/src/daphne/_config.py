@@ -34,11 +34,17 @@ class ServerConfig:
     websocket_deflate_window_bits: int = 15
     ws_protocols: tuple[str, ...] | None = None
     shutdown_timeout: float = 10.0
+    # Largest body per http.request message (upstream's request_buffer_size); None: no limit.
+    request_buffer_size: int | None = 8192
 
     def __post_init__(self) -> None:
         for name in ("max_request_line", "max_header_size", "max_headers"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"expected a positive {name}, got {getattr(self, name)!r}")
+        if self.request_buffer_size is not None and self.request_buffer_size <= 0:
+            raise ValueError(
+                f"expected a positive request_buffer_size, got {self.request_buffer_size!r}"
+            )
         if not 9 <= self.websocket_deflate_window_bits <= 15:
             raise ValueError(
                 "expected websocket_deflate_window_bits in 9..15, "

@@ -27,19 +27,33 @@ def _parse_fd(description: str) -> tuple[int, int | None]:
     return fileno, _DOMAINS[domain] if domain else None
 
 
+def fd_endpoint(reactor: Any, fileno: int | str, domain: int | str | None = None) -> Any:
+    """An endpoint adopting the listening socket ``fileno`` (``domain``: INET, INET6, UNIX, a
+    socket family number, or None to read the family from the socket)."""
+    from twisted.internet.endpoints import AdoptedStreamServerEndpoint
+
+    number = int(fileno)
+    if isinstance(domain, str):
+        if domain not in _DOMAINS:
+            raise ValueError(f"expected domain INET, INET6 or UNIX, got {domain!r}")
+        family: int = _DOMAINS[domain]
+    elif domain is None:
+        probe = socket.socket(fileno=number)
+        family = probe.family
+        probe.detach()  # The descriptor stays open; the endpoint adopts it.
+    else:
+        family = domain
+    return AdoptedStreamServerEndpoint(reactor, number, family)  # type: ignore[no-untyped-call]
+
+
 def endpoint_from_string(reactor: Any, description: str) -> Any:
     if description.startswith("fd:"):
-        from twisted.internet.endpoints import AdoptedStreamServerEndpoint
-
-        fileno, family = _parse_fd(description)
-        if family is None:
-            probe = socket.socket(fileno=fileno)
-            family = probe.family
-            probe.detach()  # The descriptor stays open; the endpoint adopts it.
-        return AdoptedStreamServerEndpoint(reactor, fileno, family)  # type: ignore[no-untyped-call]
+        # Parsed here too (not only by the installed Twisted plugin), so it works even where
+        # the plugin directory is not scanned.
+        return fd_endpoint(reactor, *_parse_fd(description))
     from twisted.internet.endpoints import serverFromString
 
     return serverFromString(reactor, description)  # type: ignore[no-untyped-call]
 
 
-__all__ = ["endpoint_from_string"]
+__all__ = ["endpoint_from_string", "fd_endpoint"]

@@ -246,7 +246,11 @@ class Http1Protocol(protocol.Protocol):
             raise Reject(400, str(exc)) from None
         expect = check_length_and_expect(scope["headers"], self.config.max_body_size)
         cycle = HttpCycle(
-            scope, self, expect_continue=expect, keep_alive=keep_alive(version, scope["headers"])
+            scope,
+            self,
+            expect_continue=expect,
+            keep_alive=keep_alive(version, scope["headers"]),
+            max_chunk=self.config.request_buffer_size,
         )
         if self._closing or not self.server.accepting:
             cycle.keep_alive = False

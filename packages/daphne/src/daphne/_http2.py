@@ -96,7 +96,13 @@ def _request_class() -> Any:
                 self.write(str(exc).encode())
                 self.finish()
                 return
-            self.cycle = cycle = HttpCycle(scope, self, expect_continue=False, keep_alive=True)
+            self.cycle = cycle = HttpCycle(
+                scope,
+                self,
+                expect_continue=False,
+                keep_alive=True,
+                max_chunk=self.server.config.request_buffer_size,
+            )
             self.started = time.monotonic()
             content: Any = self.content
             content.seek(0)

@@ -35,8 +35,11 @@ class ResponseState(enum.Enum):
     COMPLETE = "complete"  # final body sent
 
 
-class ProtocolError(RuntimeError):
-    """The application sent a message that is not valid at this point of the exchange."""
+class ProtocolError(RuntimeError, ValueError):
+    """The application sent a message that is not valid at this point of the exchange.
+
+    A ``ValueError`` too: upstream Daphne raised ``ValueError`` for invalid response messages.
+    """
 
 
 def validate_headers(headers: object) -> RawHeaders:
@@ -47,10 +50,14 @@ def validate_headers(headers: object) -> RawHeaders:
             name, value = pair
         except (TypeError, ValueError):
             raise ProtocolError(f"expected a [name, value] header pair, got {pair!r}") from None
-        if not isinstance(name, bytes) or not isinstance(value, bytes):
+        # Upstream Daphne's wording, which applications' tests match on.
+        if not isinstance(name, bytes):
             raise ProtocolError(
-                f"expected header name and value as bytes, got {type(name).__name__} "
-                f"and {type(value).__name__} for {name!r}"
+                f"Header name '{name}' expected to be `bytes`, but got `{type(name)}`"
+            )
+        if not isinstance(value, bytes):
+            raise ProtocolError(
+                f"Header value '{value}' expected to be `bytes`, but got `{type(value)}`"
             )
         if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
             raise ProtocolError(f"header {name!r} contains CR, LF or ':' where it must not")
@@ -70,6 +77,7 @@ class HttpCycle:
         "disconnected",
         "head_only",
         "keep_alive",
+        "max_chunk",
         "response_bytes",
         "scope",
         "sink",
@@ -79,9 +87,17 @@ class HttpCycle:
     )
 
     def __init__(
-        self, scope: Scope, sink: ResponseSink, *, expect_continue: bool, keep_alive: bool
+        self,
+        scope: Scope,
+        sink: ResponseSink,
+        *,
+        expect_continue: bool,
+        keep_alive: bool,
+        max_chunk: int | None = None,
     ) -> None:
         self.scope = scope
+        # The largest body an http.request message carries (the server's request_buffer_size).
+        self.max_chunk = max_chunk
         self.sink = sink
         self.state = ResponseState.WAITING
         self.keep_alive = keep_alive
@@ -99,7 +115,12 @@ class HttpCycle:
     # Called by the connection --------------------------------------------------------------
 
     def feed_body(self, data: bytes) -> None:
-        self._body.append(data)
+        limit = self.max_chunk
+        if limit and len(data) > limit:
+            # Split once here, so handing out message-sized pieces never copies a remainder.
+            self._body.extend(data[start : start + limit] for start in range(0, len(data), limit))
+        else:
+            self._body.append(data)
         self._wake()
 
     def end_body(self) -> None:
@@ -126,13 +147,13 @@ class HttpCycle:
             if self.disconnected:
                 return _DISCONNECT
             if self._body or (self._body_done and not self._body_delivered):
-                body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-                self._body.clear()
+                body = self._take_body()
                 # Exactly one http.request carries more_body=False; later calls wait for the
                 # client to leave or the response to complete.
-                self._body_delivered = self._body_done
+                last = self._body_done and not self._body
+                self._body_delivered = last
                 self.sink.body_drained(self)
-                return {"type": "http.request", "body": body, "more_body": not self._body_done}
+                return {"type": "http.request", "body": body, "more_body": not last}
             if self.state is ResponseState.COMPLETE:
                 return _DISCONNECT
             if self._continue_pending:
@@ -142,6 +163,24 @@ class HttpCycle:
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
             self._waiter = None
+
+    def _take_body(self) -> bytes:
+        """Everything buffered, or as many whole pieces as fit in ``max_chunk``."""
+        chunks = self._body
+        limit = self.max_chunk
+        if not limit or len(chunks) == 1 or sum(map(len, chunks)) <= limit:
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            return body
+        size = count = 0
+        for chunk in chunks:
+            if count and size + len(chunk) > limit:
+                break
+            size += len(chunk)
+            count += 1
+        body = b"".join(chunks[:count])
+        del chunks[:count]
+        return body
 
     async def send(self, message: Message) -> None:
         kind = message.get("type")

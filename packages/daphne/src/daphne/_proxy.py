@@ -141,7 +141,8 @@ def apply_proxy_headers(
             port = int(port_value.strip())
         proto = _get(headers, config.proto_header)
     if host:
-        client = (host, port if port is not None else (client[1] if client else 0))
+        # The peer's port is the proxy's, not the client's: without a forwarded port it is 0.
+        client = (host, port if port is not None else 0)
     if proto:
         proto = proto.split(",")[-1].strip().lower()
         if proto in ("http", "https"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 logger = logging.getLogger("daphne.server")
@@ -42,6 +44,45 @@ def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+_reactor_loop: asyncio.AbstractEventLoop | None = None
+
+
+def reactor_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """The event loop the Twisted reactor runs (or will run) on: ``daphne.server.twisted_loop``.
+
+    An installed asyncio reactor's loop is returned as is. Otherwise one loop is created on
+    first use and kept, so code that reads ``twisted_loop`` before ``Server.run()`` gets the
+    loop the server will drive. ``ASGI_THREADS`` (read now, never at import) sizes its default
+    executor, which ``run_in_executor(None, ...)`` and ``sync_to_async(thread_sensitive=False)``
+    use.
+    """
+    global _reactor_loop
+    existing = sys.modules.get("twisted.internet.reactor")
+    running_on = getattr(existing, "_asyncioEventloop", None)
+    if isinstance(running_on, asyncio.AbstractEventLoop):
+        return running_on
+    if _reactor_loop is None or _reactor_loop.is_closed():
+        _reactor_loop = new_event_loop(kind)
+        threads = os.environ.get("ASGI_THREADS")
+        if threads:
+            try:
+                workers = int(threads)
+            except ValueError:
+                raise ValueError(
+                    f"expected ASGI_THREADS to be a number of threads, got {threads!r}"
+                ) from None
+            _reactor_loop.set_default_executor(ThreadPoolExecutor(max_workers=workers))
+    return _reactor_loop
+
+
+def forget_inherited_reactor() -> None:
+    """Drop a reactor and loop inherited through ``fork`` (a child must not share the parent's
+    selector); the next :func:`install_asyncio_reactor` starts afresh."""
+    global _reactor_loop
+    sys.modules.pop("twisted.internet.reactor", None)
+    _reactor_loop = None
+
+
 def install_asyncio_reactor(loop: str = "auto") -> Any:
     """Return an asyncio-backed reactor, installing one on a fresh event loop if needed.
 
@@ -66,7 +107,7 @@ def install_asyncio_reactor(loop: str = "auto") -> Any:
             type(existing).__name__,
         )
         del sys.modules["twisted.internet.reactor"]
-    event_loop = new_event_loop(loop)
+    event_loop = reactor_loop(loop)
     asyncio.set_event_loop(event_loop)
     from twisted.internet.main import installReactor
 
@@ -97,4 +138,12 @@ def _lean_reactor_class() -> Any:
     return LeanAsyncioReactor
 
 
-__all__ = ["LOOPS", "check_loop", "install_asyncio_reactor", "new_event_loop", "uvloop_available"]
+__all__ = [
+    "LOOPS",
+    "check_loop",
+    "forget_inherited_reactor",
+    "install_asyncio_reactor",
+    "new_event_loop",
+    "reactor_loop",
+    "uvloop_available",
+]

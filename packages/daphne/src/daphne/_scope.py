@@ -114,8 +114,10 @@ def build_http_scope(
         "query_string": query,
         "root_path": _root_path(root_path, cleaned),
         "headers": cleaned,
-        "client": client,
-        "server": server,
+        # Fresh [host, port] lists per request, as upstream Daphne gives them (the connection's
+        # own addresses are tuples that an application could not change through the scope).
+        "client": [client[0], client[1]] if client else None,
+        "server": [server[0], server[1]] if server else None,
     }
     if state is not None:
         # Each request gets a shallow copy: the lifespan state's values are shared, its keys are

@@ -42,8 +42,11 @@ def _proxy_config(
 
 
 @implementer(interfaces.IProtocolNegotiationFactory)
-class HttpFactory(protocol.ServerFactory):
-    """Builds a connection per client; over TLS it offers ALPN ``h2`` when HTTP/2 is available."""
+class HTTPFactory(protocol.ServerFactory):
+    """Builds a connection per client; over TLS it offers ALPN ``h2`` when HTTP/2 is available.
+
+    ``HTTPFactory(server)`` is what upstream's ``daphne.http_protocol.HTTPFactory`` takes.
+    """
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -72,7 +75,7 @@ class Server:
         signal_handlers: bool = True,
         action_logger: ActionLogger | None = None,
         http_timeout: float | None = None,
-        request_buffer_size: int = 8192,
+        request_buffer_size: int | None = 8192,
         websocket_timeout: float | None = 86400,
         websocket_connect_timeout: float = 20,
         ping_interval: float = 20,
@@ -83,6 +86,8 @@ class Server:
         proxy_forwarded_proto_header: str | None = None,
         verbosity: int = 1,
         websocket_handshake_timeout: float = 5,
+        websocket_max_message_size: int = 16 * 1024 * 1024,
+        websocket_max_frame_size: int = 16 * 1024 * 1024,
         application_close_timeout: float = 10,
         ready_callable: Callable[[], object] | None = None,
         server_name: str | None = "daphne",
@@ -93,8 +98,6 @@ class Server:
         max_request_line: int = 8190,
         max_header_size: int = 65536,
         max_body_size: int | None = None,
-        websocket_max_message_size: int = 16 * 1024 * 1024,
-        websocket_max_frame_size: int = 16 * 1024 * 1024,
         websocket_per_message_deflate: bool = False,
         websocket_deflate_window_bits: int = 15,
         request_header_timeout: float = 30,
@@ -118,6 +121,9 @@ class Server:
         self.verbosity = verbosity
         self.ready_callable = ready_callable
         self.request_buffer_size = request_buffer_size
+        # Upstream's name for "startup failed" (the CLI exits with status 1 when it is set).
+        self.abort_start = False
+        self.startup_error: BaseException | None = None
         self.config = ServerConfig(
             root_path=root_path,
             server_name=server_name.encode("latin-1") if server_name else None,
@@ -146,6 +152,7 @@ class Server:
             websocket_deflate_window_bits=websocket_deflate_window_bits,
             ws_protocols=tuple(ws_protocols) if ws_protocols else None,
             shutdown_timeout=shutdown_timeout,
+            request_buffer_size=request_buffer_size,
         )
         self.lifespan = Lifespan(application, lifespan)
         self.lifespan_state: dict[str, Any] | None = None
@@ -157,6 +164,7 @@ class Server:
         self.reactor: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stopping: defer.Deferred[None] | None = None
+        self.http_factory: HTTPFactory | None = None
         self.ws_factory: Any = None
         self.reaper: TimeoutQueue[asyncio.Task[None]] | None = None
         # WebSocket deadlines (None when the limit is off): not accepted in time, open too long.
@@ -198,7 +206,8 @@ class Server:
             self.lifespan_state = self.lifespan.state
         from ._endpoints import endpoint_from_string
 
-        factory = HttpFactory(self)
+        factory = HTTPFactory(self)
+        self.http_factory = factory
         self.accepting = True
         for description in self.endpoints:
             logger.info("Configuring endpoint %s", description)
@@ -215,6 +224,7 @@ class Server:
     def _startup_failed(self, failure: Any) -> None:
         logger.critical("Server failed to start: %s", failure.getErrorMessage())
         self.startup_error = failure.value
+        self.abort_start = True
         if self.reactor.running:
             self.reactor.stop()
 
@@ -255,6 +265,11 @@ class Server:
             return
         assert self.reaper is not None
         self.reaper.add(task)
+
+    def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
+        """Hand one event (``"http"``/``"websocket"``, an action, details) to the action logger."""
+        if self.action_logger is not None:
+            self.action_logger(protocol, action, details)
 
     def log_http(self, cycle: Any, time_taken: float) -> None:
         """Report a finished HTTP exchange to the action logger (access log)."""
@@ -374,4 +389,4 @@ def _sleep(reactor: Any, seconds: float) -> defer.Deferred[None]:
     return task.deferLater(reactor, seconds, lambda: None)
 
 
-__all__ = ["HttpFactory", "Server"]
+__all__ = ["HTTPFactory", "Server"]

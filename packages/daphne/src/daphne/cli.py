@@ -13,6 +13,7 @@ from ._appload import import_by_path
 from ._reactor import LOOPS
 from .access import AccessLogGenerator
 from .endpoints import build_endpoint_description_strings
+from .server import Server
 
 __all__ = ["CommandLineInterface"]
 
@@ -183,10 +184,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class CommandLineInterface:
-    """Parses arguments and runs a :class:`daphne.server.Server`."""
+    """Parses arguments and runs ``server_class`` (:class:`daphne.server.Server`).
+
+    The server gets upstream Daphne's keyword arguments; options only this daphne has are
+    added when they differ from their defaults, so a ``server_class`` written for upstream's
+    ``Server`` signature keeps working until one of them is used.
+    """
 
     description = "Django HTTP/WebSocket server"
-    server_class: Any = None
+    server_class: Any = Server
 
     def __init__(self) -> None:
         self.parser = _parser()
@@ -194,9 +200,18 @@ class CommandLineInterface:
 
     @classmethod
     def entrypoint(cls) -> None:
-        cls().run(sys.argv[1:])
+        cli = cls()
+        try:
+            cli.run(sys.argv[1:])
+        except argparse.ArgumentError as exc:
+            cli.parser.error(str(exc))
 
     def run(self, args: Sequence[str]) -> None:
+        """Parse ``args`` (without the program name), build the server and run it.
+
+        Raises ``argparse.ArgumentError`` for options that need another one
+        (``--proxy-headers-host``/``-port`` without ``--proxy-headers``), as upstream does.
+        """
         options = self.parser.parse_args(args)
         logging.basicConfig(
             level={0: logging.WARNING, 1: logging.INFO}.get(options.verbosity, logging.DEBUG),
@@ -215,43 +230,52 @@ class CommandLineInterface:
         application = self._load(options.application)
         from asgiref.compatibility import guarantee_single_callable
 
-        from .server import Server
-
-        server_class = self.server_class or Server
+        kwargs = self._upstream_kwargs(options)
+        kwargs.update(self._extra_kwargs(options))
         logger.info("Starting server at %s", ", ".join(endpoints))
-        self.server = server_class(
+        self.server = self.server_class(
             application=guarantee_single_callable(application),
             endpoints=endpoints,
-            http_timeout=options.http_timeout,
-            ping_interval=options.ping_interval,
-            ping_timeout=options.ping_timeout,
-            websocket_timeout=options.websocket_timeout,
-            websocket_connect_timeout=options.websocket_connect_timeout,
-            websocket_handshake_timeout=options.websocket_connect_timeout,
-            application_close_timeout=options.application_close_timeout,
             action_logger=AccessLogGenerator(access_log_stream) if access_log_stream else None,
-            root_path=options.root_path,
-            verbosity=options.verbosity,
-            proxy_forwarded_address_header=self._proxy_header(options, "host", "X-Forwarded-For"),
-            proxy_forwarded_port_header=self._proxy_header(options, "port", "X-Forwarded-Port"),
-            proxy_forwarded_proto_header="X-Forwarded-Proto" if options.proxy_headers else None,
-            proxy_trusted_ips=options.proxy_trusted_ips,
-            server_name=options.server_name or None,
-            ws_protocols=options.ws_protocols,
-            lifespan=options.lifespan,
-            max_body_size=options.max_body_size,
-            max_header_size=options.max_header_size,
-            websocket_max_message_size=options.websocket_max_message_size,
-            websocket_max_frame_size=options.websocket_max_frame_size,
-            websocket_per_message_deflate=options.websocket_per_message_deflate,
-            websocket_deflate_window_bits=options.websocket_deflate_window_bits,
-            shutdown_timeout=options.shutdown_timeout,
-            use_httptools=options.http_parser != "python",
-            loop=options.loop,
+            **kwargs,
         )
         self.server.run()
-        if getattr(self.server, "startup_error", None) is not None:
+        if getattr(self.server, "abort_start", False) or (
+            getattr(self.server, "startup_error", None) is not None
+        ):
             raise SystemExit(1)
+
+    def _upstream_kwargs(self, options: argparse.Namespace) -> dict[str, Any]:
+        return {
+            "http_timeout": options.http_timeout,
+            "ping_interval": options.ping_interval,
+            "ping_timeout": options.ping_timeout,
+            "websocket_timeout": options.websocket_timeout,
+            "websocket_connect_timeout": options.websocket_connect_timeout,
+            "websocket_handshake_timeout": options.websocket_connect_timeout,
+            "websocket_max_message_size": options.websocket_max_message_size,
+            "websocket_max_frame_size": options.websocket_max_frame_size,
+            "application_close_timeout": options.application_close_timeout,
+            "root_path": options.root_path,
+            "verbosity": options.verbosity,
+            "proxy_forwarded_address_header": self._proxy_header(options, "host"),
+            "proxy_forwarded_port_header": self._proxy_header(options, "port"),
+            "proxy_forwarded_proto_header": "X-Forwarded-Proto" if options.proxy_headers else None,
+            # "" (from --no-server-name or --server-name '') sends no Server header.
+            "server_name": options.server_name,
+        }
+
+    def _extra_kwargs(self, options: argparse.Namespace) -> dict[str, Any]:
+        """This daphne's own options, only where the command line changed them."""
+        extra: dict[str, Any] = {}
+        for dest in _EXTRA_OPTIONS:
+            value = getattr(options, dest)
+            if value != self.parser.get_default(dest):
+                extra[dest] = value
+        parser_choice = extra.pop("http_parser", None)
+        if parser_choice is not None:
+            extra["use_httptools"] = parser_choice != "python"
+        return extra
 
     def _check_optional_parts(self, options: argparse.Namespace) -> None:
         from ._parser import httptools_available
@@ -284,15 +308,37 @@ class CommandLineInterface:
             file_descriptor=options.file_descriptor,
         ) + list(options.socket_strings)
 
-    @staticmethod
-    def _proxy_header(options: argparse.Namespace, part: str, default: str) -> str | None:
+    def _proxy_header(self, options: argparse.Namespace, part: str) -> str | None:
+        """The header named by ``--proxy-headers-<part>``, or the X-Forwarded default."""
         explicit = getattr(options, f"proxy_headers_{part}")
         if explicit and not options.proxy_headers:
-            raise SystemExit(f"--proxy-headers-{part} requires --proxy-headers")
-        return (explicit or default) if options.proxy_headers else None
+            flag = f"--proxy-headers-{part}"
+            action = next(a for a in self.parser._actions if flag in a.option_strings)
+            raise argparse.ArgumentError(
+                action, "--proxy-headers has to be passed for this parameter."
+            )
+        if not options.proxy_headers:
+            return None
+        return str(explicit or _PROXY_DEFAULTS[part])
 
     def _load(self, path: str) -> Any:
         try:
             return import_by_path(path)
         except ImportError as exc:
             self.parser.error(str(exc))
+
+
+_PROXY_DEFAULTS = {"host": "X-Forwarded-For", "port": "X-Forwarded-Port"}
+# Options upstream's CLI does not have; handed to the server only when set.
+_EXTRA_OPTIONS = (
+    "proxy_trusted_ips",
+    "ws_protocols",
+    "lifespan",
+    "max_body_size",
+    "max_header_size",
+    "websocket_per_message_deflate",
+    "websocket_deflate_window_bits",
+    "shutdown_timeout",
+    "http_parser",
+    "loop",
+)

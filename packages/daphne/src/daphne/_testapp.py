@@ -1,0 +1,229 @@
+"""Upstream's file-backed test application and the context managers that run it.
+
+``DaphneTestingInstance`` starts a real server (``DaphneProcess``) whose application is a
+``TestApplication``: it records the scope and every message it receives, and answers each one
+with the messages the test queued through ``add_send_messages``. Parent and child exchange
+these through two pickle files in the temporary directory (the names upstream used), so only
+one instance runs at a time per machine user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+import tempfile
+from typing import Any
+
+from ._testprocess import DaphneProcess
+from ._types import Message, Receive, Scope, Send
+
+_DISCONNECTS = frozenset({"http.disconnect", "websocket.disconnect"})
+
+
+class TestApplication:
+    """Records what it receives and replies with the queued messages (see module docstring)."""
+
+    __test__ = False  # not a pytest test class, despite the name
+    setup_storage = os.path.join(tempfile.gettempdir(), "setup.testio")
+    result_storage = os.path.join(tempfile.gettempdir(), "result.testio")
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+        self.messages: list[Message] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return  # not supported: the server carries on without it (lifespan "auto")
+        self.scope = scope
+        try:
+            while True:
+                message = await receive()
+                self.messages.append(message)
+                with self.lock:
+                    self.save_result(scope, self.messages)
+                if message.get("type") in _DISCONNECTS:
+                    return  # nothing follows a disconnect
+                replies = self.load_setup()["response_messages"]
+                self.delete_setup()
+                for reply in replies:
+                    await send(reply)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            with self.lock:
+                self.save_exception(exc)
+
+    @classmethod
+    def save_setup(cls, response_messages: list[Message]) -> None:
+        _dump(cls.setup_storage, {"response_messages": response_messages})
+
+    @classmethod
+    def load_setup(cls) -> dict[str, Any]:
+        try:
+            return _load(cls.setup_storage)
+        except FileNotFoundError:
+            return {"response_messages": []}
+
+    @classmethod
+    def save_result(cls, scope: Scope, messages: list[Message]) -> None:
+        _dump(cls.result_storage, {"scope": scope, "messages": messages})
+
+    @classmethod
+    def save_exception(cls, exception: BaseException) -> None:
+        _dump(cls.result_storage, {"exception": exception})
+
+    @classmethod
+    def load_result(cls) -> dict[str, Any]:
+        return _load(cls.result_storage)
+
+    @classmethod
+    def delete_setup(cls) -> None:
+        _remove(cls.setup_storage)
+
+    @classmethod
+    def delete_result(cls) -> None:
+        _remove(cls.result_storage)
+
+
+def _dump(path: str, data: dict[str, Any]) -> None:
+    # Written aside and renamed, so a reader never sees half a file.
+    partial = f"{path}.{os.getpid()}.tmp"
+    with open(partial, "wb") as stream:
+        pickle.dump(data, stream)
+    os.replace(partial, path)
+
+
+def _load(path: str) -> dict[str, Any]:
+    with open(path, "rb") as stream:
+        data: dict[str, Any] = pickle.load(stream)
+    return data
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class BaseDaphneTestingInstance:
+    """Runs ``application`` in a ``DaphneProcess`` on 127.0.0.1; ``host`` and ``port`` are set
+    inside the ``with`` block. Subclasses may override ``process_setup``/``process_teardown``
+    (run in the server process) and ``get_application``.
+    """
+
+    startup_timeout: float = 10
+
+    def __init__(
+        self,
+        xff: bool = False,
+        http_timeout: float | None = None,
+        request_buffer_size: int | None = None,
+        websocket_max_message_size: int | None = None,
+        websocket_max_frame_size: int | None = None,
+        *,
+        application: Any,
+    ) -> None:
+        self.xff = xff
+        self.http_timeout = http_timeout
+        self.host = "127.0.0.1"
+        self.request_buffer_size = request_buffer_size
+        self.websocket_max_message_size = websocket_max_message_size
+        self.websocket_max_frame_size = websocket_max_frame_size
+        self.application = application
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Under ``spawn`` the bound methods handed to the child pickle this instance; the
+        # process handle stays with the parent.
+        state = dict(self.__dict__)
+        state.pop("process", None)
+        return state
+
+    def get_application(self) -> Any:
+        return self.application
+
+    def server_kwargs(self) -> dict[str, Any]:
+        """The ``Server`` keyword arguments this instance's options stand for."""
+        kwargs: dict[str, Any] = {}
+        if self.request_buffer_size:
+            kwargs["request_buffer_size"] = self.request_buffer_size
+        if self.xff:
+            kwargs["proxy_forwarded_address_header"] = "X-Forwarded-For"
+            kwargs["proxy_forwarded_port_header"] = "X-Forwarded-Port"
+            kwargs["proxy_forwarded_proto_header"] = "X-Forwarded-Proto"
+        if self.http_timeout:
+            kwargs["http_timeout"] = self.http_timeout
+        if self.websocket_max_message_size is not None:
+            kwargs["websocket_max_message_size"] = self.websocket_max_message_size
+        if self.websocket_max_frame_size is not None:
+            kwargs["websocket_max_frame_size"] = self.websocket_max_frame_size
+        return kwargs
+
+    def __enter__(self) -> Any:
+        self.process = DaphneProcess(
+            host=self.host,
+            get_application=self.get_application,
+            kwargs=self.server_kwargs(),
+            setup=self.process_setup,
+            teardown=self.process_teardown,
+        )
+        self.process.start()
+        if self.process.ready.wait(self.startup_timeout) and self.process.port.value:
+            self.port = self.process.port.value
+            return self
+        report = None if self.process.errors.empty() else self.process.errors.get(timeout=5)
+        self._stop()
+        if report is None:
+            raise RuntimeError("Daphne did not start up, no error caught")
+        raise RuntimeError(f"Daphne did not start up:\n{report[1]}")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        process = self.__dict__.pop("process", None)
+        if process is not None:
+            process.terminate()
+            process.join(10)
+
+    def process_setup(self) -> None:
+        """Called in the server process before it starts serving."""
+
+    def process_teardown(self) -> None:
+        """Called in the server process after it stopped serving."""
+
+    def get_received(self) -> Any:
+        return None
+
+
+class DaphneTestingInstance(BaseDaphneTestingInstance):
+    """A ``TestApplication`` served by daphne: queue replies, then read what it received."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.lock = multiprocessing.Lock()
+        super().__init__(*args, application=TestApplication(lock=self.lock), **kwargs)
+
+    def __enter__(self) -> Any:
+        TestApplication.delete_setup()
+        TestApplication.delete_result()
+        return super().__enter__()
+
+    def get_received(self) -> tuple[Scope, list[Message]]:
+        """The scope and every message received so far; re-raises the application's error."""
+        try:
+            with self.lock:
+                result = TestApplication.load_result()
+        except FileNotFoundError:
+            raise ValueError("No results available yet.") from None
+        if "exception" in result:
+            raise result["exception"]
+        return result["scope"], result["messages"]
+
+    def add_send_messages(self, messages: list[Message]) -> None:
+        """Queue messages the application sends after the next message it receives."""
+        TestApplication.save_setup(response_messages=messages)
+
+
+__all__ = ["BaseDaphneTestingInstance", "DaphneTestingInstance", "TestApplication"]
