@@ -340,3 +340,25 @@ def test_a_loop_closed_without_shutting_down_leaves_no_complaining_task(
     assert result.stdout.strip() == "done", result.stderr
     assert "GeneratorExit" not in result.stderr
     assert "was never awaited" not in result.stderr
+
+
+async def test_connection_reaches_the_shard_consistent_hash_names(
+    redis_url: str, second_shard: Any, prefix: str
+) -> None:
+    layer = RedisChannelLayer(hosts=[redis_url, second_shard.url], prefix=prefix)
+    try:
+        assert layer.ring_size == 2
+        names = [f"test.shard{index}" for index in range(20)]
+        for name in names:
+            await layer.send(name, {"type": "x"})
+        indexes = {layer.consistent_hash(name) for name in names}
+        assert indexes == {0, 1}  # both shards are used
+        for name in names:
+            client = layer.connection(layer.consistent_hash(name))
+            assert await client.llen(layer._route(name)[2]) == 1
+        assert await layer.connection(1).ping()
+        with pytest.raises(ValueError, match="2 shards"):
+            layer.connection(2)
+    finally:
+        await layer.flush()
+        await layer.close()

@@ -159,6 +159,26 @@ class RedisChannelLayer(BaseChannelLayer):
             if known is state:
                 del self._layers[loop]
 
+    # Shards, under channels_redis' names ------------------------------------------
+
+    @property
+    def ring_size(self) -> int:
+        """How many shards (key spaces) channels are spread over."""
+        return self._ring.size
+
+    def consistent_hash(self, channel: str) -> int:
+        """The index of the shard holding *channel*'s messages."""
+        return self._route(channel)[1]
+
+    def connection(self, index: int) -> Any:
+        """The redis-py client of shard *index* on the running loop, for commands of your
+        own (a health check, say). The layer owns it: it is closed with the loop's state."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.ring_size:
+            raise ValueError(
+                f"There are {self.ring_size} shards (0 to {self.ring_size - 1}); got {index!r}"
+            )
+        return self._get_layer().shards[index].redis
+
     # Sending ----------------------------------------------------------------------
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
