@@ -396,7 +396,16 @@ class RedisChannelLayer(BaseChannelLayer):
             shard.run(GROUP_SEND, self._group_keys(shard, group), (*args, shard.base, self._ttl))
             for shard in state.shards
         ]
-        results = await asyncio.gather(*calls) if len(calls) > 1 else [await calls[0]]
+        if len(calls) > 1:
+            # Every shard's call ends before group_send does: a failure in one must not
+            # leave the others running on connections that close() has closed.
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            results: list[Any] = list(outcomes)
+        else:
+            results = [await calls[0]]
         skipped = sum(int(result[0]) for result in results)
         if skipped:
             members = sum(int(result[1]) for result in results)

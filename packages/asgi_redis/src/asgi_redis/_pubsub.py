@@ -249,7 +249,7 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         index, topic = self._inbox_topic(self._route(channel)[0])
         state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), channel, payload)
-        await state.shards[index].redis.publish(topic, item)
+        await state.shards[index].publish(topic, item)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         require_valid_channel_name(channel)
@@ -296,7 +296,7 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         index, topic = self._group_topic(group)
         state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), "", payload)
-        await state.shards[index].redis.publish(topic, item)
+        await state.shards[index].publish(topic, item)
 
     async def flush(self) -> None:
         await super().flush()

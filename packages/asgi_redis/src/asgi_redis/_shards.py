@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,9 @@ class ShardClient:
         self._sentinel: Sentinel | None = None
         self._pool: ConnectionPool | None = None
         self.redis: Any = self._build(spec)
+        #: Set by aclose(); calls under way then close the client again when they end.
+        self.closed = False
+        self._calls = 0
         # Plain hosts only: Sentinel connections re-resolve the master, clusters route.
         self._lane: _Lane | None = _Lane() if spec.kind in ("url", "address") else None
 
@@ -213,7 +217,33 @@ class ShardClient:
         else:
             await self.redis.execute_command("CLIENT", "UNBLOCK", lease.client_id)
 
+    @asynccontextmanager
+    async def in_use(self) -> AsyncIterator[None]:
+        """Mark a call under way on this client.
+
+        redis-py reconnects a closed client on its next command (a cluster client even
+        runs its discovery again), so a call that raced ``aclose()`` would leave open
+        connections nobody closes: new calls are refused, and the last call that was
+        already under way closes the client again as it ends (closing is idempotent).
+        """
+        if self.closed:
+            raise RedisConnectionError(
+                "This layer's Redis connections on this event loop were closed by close() "
+                "while the call was under way; call again to reconnect"
+            )
+        self._calls += 1
+        try:
+            yield
+        finally:
+            self._calls -= 1
+            if self.closed and not self._calls:
+                await self._close_redis()
+
     async def aclose(self) -> None:
+        self.closed = True
+        await self._close_redis()
+
+    async def _close_redis(self) -> None:
         lane, self._lane = self._lane, None
         if lane is not None and lane.connection is not None and self._pool is not None:
             _restore(lane.connection, lane.saved_timeout)
@@ -246,15 +276,23 @@ class Shard:
         The server forgets scripts when it restarts, so NOSCRIPT can happen at any time.
         """
         client = self.client
-        try:
-            return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            if client.cluster:
-                node = self.redis.get_node_from_key(keys[0])
-                await self.redis.execute_command("SCRIPT LOAD", script.source, target_nodes=node)
-            else:
-                await self.redis.script_load(script.source)
-            return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        async with client.in_use():
+            try:
+                return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+            except NoScriptError:
+                if client.cluster:
+                    node = self.redis.get_node_from_key(keys[0])
+                    await self.redis.execute_command(
+                        "SCRIPT LOAD", script.source, target_nodes=node
+                    )
+                else:
+                    await self.redis.script_load(script.source)
+                return await client.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+
+    async def publish(self, topic: str, item: bytes) -> None:
+        """PUBLISH *item* to *topic* (see :meth:`ShardClient.in_use`)."""
+        async with self.client.in_use():
+            await self.redis.publish(topic, item)
 
 
 def connect_shards(specs: Sequence[HostSpec], prefix: str, buckets: int) -> list[Shard]:
