@@ -277,3 +277,89 @@ def bench(session: nox.Session) -> None:
     _install_local(session, *targets, django="5.2")
     for script in sorted((ROOT / "bench").glob("*.py")):
         session.run("python", str(script.relative_to(ROOT)))
+
+
+# --------------------------------------------------------------------------- server kit
+_DAPHNE = "{python} -m daphne --websocket-per-message-deflate"
+_DAPHNE_TLS = "-e ssl:port={port}:interface={host}:privateKey={keyfile}:certKey={certfile} {app}"
+_UVICORN = "{python} -m uvicorn --host {host} --port {port} --lifespan on"
+_DAPHNE_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
+_UVICORN_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
+
+#: server-conformance configuration -> kit options (see conformance/README.md). Each
+#: --*-cmd is a command template; a missing proxy command makes those checks "n/s".
+SERVER_KIT: dict[str, dict[str, str]] = {
+    **{
+        f"daphne-{parser}{'-tls' if tls else ''}": {
+            "cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} "
+            + (_DAPHNE_TLS if tls else "-b {host} -p {port} {app}"),
+            "proxy-cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} --proxy-headers "
+            + "-b {host} -p {port} {app}",
+            "untrusted-proxy-cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} "
+            + "--proxy-headers --proxy-trusted-ips 10.255.255.255 -b {host} -p {port} {app}",
+            "claims": _DAPHNE_CLAIMS + (",tls,http2" if tls else ""),
+            "head-timeout": "35",
+        }
+        for parser, loop in (("httptools", "uvloop"), ("python", "asyncio"))
+        for tls in (False, True)
+    },
+    **{
+        f"uvicorn-{http}-{ws}": {
+            "cmd": f"{_UVICORN} --http {http} --ws {ws} --no-proxy-headers {{app}}",
+            "proxy-cmd": f"{_UVICORN} --http {http} --ws {ws} --proxy-headers "
+            "--forwarded-allow-ips 127.0.0.1 {app}",
+            "untrusted-proxy-cmd": f"{_UVICORN} --http {http} --ws {ws} --proxy-headers "
+            "--forwarded-allow-ips 10.255.255.255 {app}",
+            "claims": _UVICORN_CLAIMS,
+            "head-timeout": "20",
+        }
+        for http in ("httptools", "h11")
+        for ws in ("websockets", "wsproto")
+    },
+    "hypercorn": {
+        "cmd": "{python} -m hypercorn --bind {host}:{port} {app}",
+        "claims": "websocket,lifespan,websocket_denial,deflate",
+        "head-timeout": "20",
+    },
+    "granian": {
+        "cmd": "granian --interface asgi --host {host} --port {port} {app}",
+        "claims": "websocket,lifespan,pathsend",
+        "head-timeout": "20",
+    },
+}
+#: The peers' packages, installed one at a time (a peer that does not install is left out).
+SERVER_PEERS = {
+    "uvicorn": "uvicorn[standard] wsproto",
+    "hypercorn": "hypercorn",
+    "granian": "granian",
+}
+
+
+@nox.session(name="server-conformance", python=DEFAULT_PYTHON)
+def server_conformance(session: nox.Session) -> None:
+    """The ASGI server conformance kit against daphne and its peers -> docs/server-conformance.md.
+
+    ``nox -s server-conformance -- daphne`` runs only the configurations whose name starts
+    with "daphne" (any prefix works); arguments starting with "-" go to pytest. The table
+    records failures; the session fails only if the kit itself could not run.
+    """
+    prefixes = [arg for arg in session.posargs if not arg.startswith("-")]
+    pytest_args = [arg for arg in session.posargs if arg.startswith("-")]
+    chosen = [n for n in SERVER_KIT if not prefixes or n.startswith(tuple(prefixes))]
+    _install_local(session, "./conformance[server]", "./packages/daphne[fast,http2]")
+    for peer, requirement in SERVER_PEERS.items():
+        if any(name.startswith(peer) for name in chosen):
+            try:
+                session.install(*requirement.split())
+            except nox.command.CommandFailed:
+                session.warn(f"{peer} does not install here; its columns are left out")
+                chosen = [name for name in chosen if not name.startswith(peer)]
+    reports = []
+    for name in chosen:
+        report = REPORTS / "server-conformance" / f"{name}.json"
+        options = [f"--{key}={value}" for key, value in SERVER_KIT[name].items()]
+        args = ["-m", "asgi_conformance.server", f"--name={name}", f"--report={report}"]
+        session.run("python", *args, *options, *pytest_args, success_codes=[0, 1])
+        reports.append(str(report))
+    out = str(ROOT / "docs" / "server-conformance.md")
+    session.run("python", "-m", "asgi_conformance.server.matrix", "--out", out, *reports)

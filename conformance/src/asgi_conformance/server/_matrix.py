@@ -45,6 +45,8 @@ def load_embedded(path: Path) -> dict[str, Any]:
 def merge(path: Path, reports: list[Path]) -> dict[str, Any]:
     servers = load_embedded(path)
     for report in reports:
+        if not report.exists():
+            continue  # that configuration did not run (the kit could not start)
         data = json.loads(report.read_text())
         servers[data["server"]] = data
     return dict(sorted(servers.items()))

@@ -87,38 +87,33 @@ def test_slowloris_keeps_memory_bounded(server_kit: Kit) -> None:
     assert growth < 40 * MIB, f"expected bounded memory, grew by {growth // MIB} MiB"
 
 
+def _flood(server: ServerProcess, head: bytes, line: bytes, count: int) -> int:
+    """Send ``head`` then ``count`` 1 MiB lines made of ``line``; the peak RSS growth."""
+    before = peak = server.rss()
+    piece = line + b"x" * (MIB - len(line) - 2) + b"\r\n"
+    with Connection.open(server.target, timeout=10.0) as conn:
+        conn.send(head)
+        for _ in range(count):
+            if not conn.send(piece):
+                break  # the server refused and closed: what a bounded server does
+            peak = max(peak, server.rss())
+        _serves_good_clients(server)
+        peak = max(peak, server.rss())
+    return peak - before
+
+
 def test_oversized_chunked_trailers_keep_memory_bounded(server_kit: Kit) -> None:
     """RFC 9112 §7.1.2 and RFC 6585 §5: a chunked request whose trailer section grows to
     64 MiB is refused (or cut off) early: server memory grows by less than 32 MiB, and
     good clients are served meanwhile."""
-    server = _server(server_kit)
-    before = peak = server.rss()
-    piece = b"X-T: " + b"t" * (MIB - 7) + b"\r\n"
-    with Connection.open(server.target, timeout=10.0) as conn:
-        conn.send(b"POST /echo HTTP/1.1\r\nHost: kit.test\r\nTransfer-Encoding: chunked\r\n\r\n")
-        conn.send(b"2\r\nhi\r\n0\r\n")
-        for _ in range(64):
-            if not conn.send(piece):
-                break
-            peak = max(peak, server.rss())
-        _serves_good_clients(server)
-        peak = max(peak, server.rss())
-    growth = peak - before
+    head = b"POST /echo HTTP/1.1\r\nHost: kit.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+    growth = _flood(_server(server_kit), head + b"2\r\nhi\r\n0\r\n", b"X-T: ", 64)
     assert growth < 32 * MIB, f"expected bounded memory, grew by {growth // MIB} MiB"
 
 
 def test_oversized_header_stream_keeps_memory_bounded(server_kit: Kit) -> None:
     """RFC 6585 §5: a request head that never ends (64 MiB of header fields) is refused
     early: memory grows by less than 32 MiB and good clients are served."""
-    server = _server(server_kit)
-    before = peak = server.rss()
-    piece = b"X-H: " + b"h" * (MIB - 7) + b"\r\n"
-    with Connection.open(server.target, timeout=10.0) as conn:
-        conn.send(b"GET / HTTP/1.1\r\nHost: kit.test\r\n")
-        for _ in range(64):
-            if not conn.send(piece):
-                break
-            peak = max(peak, server.rss())
-        _serves_good_clients(server)
-    growth = peak - before
+    head = b"GET / HTTP/1.1\r\nHost: kit.test\r\n"
+    growth = _flood(_server(server_kit), head, b"X-H: ", 64)
     assert growth < 32 * MIB, f"expected bounded memory, grew by {growth // MIB} MiB"
