@@ -117,7 +117,7 @@ class BrokerRestartTests(Harness):
                     await layer.flush()
             finally:
                 await layer.close()
-            watch.assert_no_tasks_left("close() of the layer that lived through the restart")
+            await watch.assert_no_tasks_left("close() of the layer that lived through the restart")
 
         run_watched(body, self.test_timeout)
 

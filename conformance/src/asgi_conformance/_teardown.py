@@ -108,7 +108,7 @@ class TeardownTests(Harness):
                 pytest.fail(f"a {name} racing {where} raised {reason}: {outcome!r}")
         await self._settle_waiting_receive(layer, silent, waiting, where)
         await self._bounded(layer.close(), f"a second close() ({where})")
-        watch.assert_no_tasks_left(f"{where} and a second close()")
+        await watch.assert_no_tasks_left(f"{where} and a second close()")
 
     async def _settle_waiting_receive(
         self, layer: Any, channel: str, waiting: asyncio.Future[Any], where: str
@@ -160,4 +160,4 @@ class TeardownTests(Harness):
                 await layer.flush()  # what the races queued goes too
         finally:
             await self._bounded(layer.close(), "close() of a fresh layer")
-        watch.assert_no_tasks_left("close() of a fresh layer after the races")
+        await watch.assert_no_tasks_left("close() of a fresh layer after the races")
