@@ -282,7 +282,7 @@ def bench(session: nox.Session) -> None:
 # --------------------------------------------------------------------------- server kit
 _DAPHNE = "{python} -m daphne --websocket-per-message-deflate"
 _DAPHNE_TLS = "-e ssl:port={port}:interface={host}:privateKey={keyfile}:certKey={certfile} {app}"
-_UVICORN = "{python} -m uvicorn --host {host} --port {port} --lifespan on"
+_UVICORN = "{python} -m uvicorn --host {host} --port {port}"
 _DAPHNE_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
 _UVICORN_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
 
@@ -291,17 +291,15 @@ _UVICORN_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
 SERVER_KIT: dict[str, dict[str, str]] = {
     **{
         f"daphne-{parser}{'-tls' if tls else ''}": {
-            "cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} "
-            + (_DAPHNE_TLS if tls else "-b {host} -p {port} {app}"),
-            "proxy-cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} --proxy-headers "
-            + "-b {host} -p {port} {app}",
+            "cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} {where}",
+            "proxy-cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} --proxy-headers {where}",
             "untrusted-proxy-cmd": f"{_DAPHNE} --http-parser {parser} --loop {loop} "
-            + "--proxy-headers --proxy-trusted-ips 10.255.255.255 -b {host} -p {port} {app}",
+            f"--proxy-headers --proxy-trusted-ips 10.255.255.255 {where}",
             "claims": _DAPHNE_CLAIMS + (",tls,http2" if tls else ""),
             "head-timeout": "35",
         }
         for parser, loop in (("httptools", "uvloop"), ("python", "asyncio"))
-        for tls in (False, True)
+        for tls, where in ((False, "-b {host} -p {port} {app}"), (True, _DAPHNE_TLS))
     },
     **{
         f"uvicorn-{http}-{ws}": {

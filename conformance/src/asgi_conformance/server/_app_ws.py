@@ -41,6 +41,8 @@ async def websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
         record(key, f"first message was {connect['type']}")
         return
     path = scope["path"]
+    if path == "/ws/exit":
+        return  # neither accept nor close: the server decides
     if path == "/ws/reject":
         await send({"type": "websocket.close", "code": 1000, "reason": ""})
         return
@@ -60,6 +62,8 @@ async def websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
         code = int(params.get("code", "1000"))
         await send({"type": "websocket.close", "code": code, "reason": params.get("reason", "")})
         return
+    if path == "/ws/raise":
+        raise RuntimeError("Traceback-marker: the kit's app fails after accepting")
     if path == "/ws/scope":
         await send({"type": "websocket.send", "text": scope_json(scope).decode(), "bytes": None})
     await _echo(key, receive, send)

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 
-from ._checks import describe
+from ._checks import assert_no_leak, describe
 from ._frames import (
     BINARY,
     CLOSE,
@@ -133,3 +133,25 @@ def test_send_before_accept(server_kit: Kit, observe: Callable[[str], None]) -> 
     time.sleep(0.2)
     events = server_kit.events(key, timeout=2.0)
     observe(f"client got {response.status if response else 'a close'}; app: {events}")
+
+
+def test_app_exit_before_accept(server_kit: Kit, observe: Callable[[str], None]) -> None:
+    """ASGI "Connect - receive event": an app that returns without accepting or closing has
+    not accepted; the server must not answer 101. The status it answers is recorded."""
+    conn, response = upgrade(server_kit, handshake("/ws/exit"))
+    conn.close()
+    assert response is None or response.status != 101, describe(response)
+    observe(str(response.status) if response else "closed")
+
+
+def test_app_exception_after_accept_closes_the_socket(
+    server_kit: Kit, observe: Callable[[str], None]
+) -> None:
+    """ASGI "Error Handling" and RFC 6455 §7.4.1: an app that raises after accepting ends the
+    connection (the kit records the close code; 1011 is "internal error") and no traceback
+    reaches the client."""
+    with open_websocket(server_kit, "/ws/raise") as conn:
+        closing = next_close(conn, 10.0)
+        assert closing is not None or conn.eof, "expected the connection to end"
+        assert_no_leak(conn)
+    observe(f"close {closing.close_code()}" if closing else "TCP close without a close frame")

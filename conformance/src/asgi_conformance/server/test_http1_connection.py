@@ -165,3 +165,27 @@ def test_unknown_http11_minor_version(server_kit: Kit, observe: Callable[[str], 
         conn.send(b"GET / HTTP/1.2\r\nHost: kit.test\r\n\r\n")
         response = conn.read_response()
     observe(str(response.status) if response else "closed")
+
+
+def test_responses_carry_a_date(server_kit: Kit) -> None:
+    """RFC 9110 §6.6.1: an origin server with a clock MUST send Date in 2xx, 3xx and 4xx
+    responses."""
+    response = get(server_kit, request("GET", "/"))
+    assert response.header("date"), f"expected a Date header, got {response.headers}"
+
+
+def test_content_length_with_leading_zeros_is_valid(server_kit: Kit) -> None:
+    """RFC 9110 §8.6: Content-Length = 1*DIGIT, so "0005" is a valid length of 5."""
+    raw = b"POST /echo HTTP/1.1\r\nHost: kit.test\r\nContent-Length: 0005\r\n\r\nhello"
+    response = get(server_kit, raw, "POST")
+    assert (response.status, response.body) == (200, b"hello"), describe(response)
+
+
+def test_asterisk_form_options(server_kit: Kit, observe: Callable[[str], None]) -> None:
+    """RFC 9112 §3.2.4: "OPTIONS * HTTP/1.1" targets the server itself; how an ASGI server
+    maps it (to the app with path "*", or answered itself) is its choice; recorded."""
+    with server_kit.connect() as conn:
+        conn.send(b"OPTIONS * HTTP/1.1\r\nHost: kit.test\r\n\r\n")
+        response = conn.read_response()
+        assert_no_leak(conn)
+    observe(f"{response.status} path {response.header('x-kit-path')}" if response else "closed")

@@ -48,6 +48,18 @@ def test_huge_trailer_section_is_refused(server_kit: Kit) -> None:
     refused(server_kit, raw, {400, 413, 431}, close_ok=True)
 
 
+def test_huge_chunk_extension_is_refused(server_kit: Kit) -> None:
+    """RFC 9112 §7.1.1: a server ought to limit chunk extensions; 1 MB of them is refused
+    (400/413/431 or close), never passed over while buffered."""
+    raw = (
+        b"POST /echo HTTP/1.1\r\nHost: kit.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"2;ext="
+        + b"e" * 1_000_000
+        + b"\r\nhi\r\n0\r\n\r\n"
+    )
+    refused(server_kit, raw, {400, 413, 431}, close_ok=True)
+
+
 def test_body_over_the_configured_limit_gets_413(server_kit: Kit) -> None:
     """RFC 9110 §15.5.14: a body larger than the server's configured limit is answered 413
     (needs --server-max-body)."""

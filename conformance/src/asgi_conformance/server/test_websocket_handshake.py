@@ -46,13 +46,16 @@ INVALID = {
     "no-upgrade-header": handshake("/ws/echo", omit=("Upgrade",)),
     "upgrade-not-websocket": handshake("/ws/echo", ("Upgrade", "h2c")),
     "connection-without-upgrade": handshake("/ws/echo", ("Connection", "keep-alive")),
+    "two-keys": handshake("/ws/echo").replace(
+        b"\r\n\r\n", b"\r\nSec-WebSocket-Key: eHh4eHh4eHh4eHh4eHh4eA==\r\n\r\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("variant", list(INVALID))
 def test_invalid_handshake_is_not_switched(server_kit: Kit, variant: str) -> None:
     """RFC 6455 §4.1 and §4.2.1: the method MUST be GET in HTTP/1.1 or later, with Upgrade:
-    websocket, a Connection: Upgrade token and a 16-byte base64 key; a POST carrying
+    websocket, a Connection: Upgrade token and one 16-byte base64 key (§11.3.1); a POST carrying
     WebSocket headers must never get 101."""
     raw = INVALID[variant]
     conn, response = upgrade(server_kit, raw)
