@@ -43,7 +43,9 @@ def test_trust_everyone_with_star():
 
 
 def test_rfc7239_forwarded_header():
-    client, scheme = apply([(b"forwarded", b'for="[2001:db8::1]:4711";proto=https;by=10.0.0.1')])
+    client, scheme = apply(
+        [(b"forwarded", b'for="[2001:db8::1]:4711";proto=https;by=10.0.0.1')], use_forwarded=True
+    )
     assert client == ("2001:db8::1", 4711)
     assert scheme == "https"
 

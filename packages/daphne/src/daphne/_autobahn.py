@@ -275,6 +275,9 @@ def build_autobahn_factory(server: Server) -> Any:
         "maxFramePayloadSize": config.websocket_max_frame_size,
         "maxMessagePayloadSize": config.websocket_max_message_size,
         "failByDrop": False,
+        # RFC 6455 5.5.1: the reply to a client's close frame echoes its status code (4000
+        # stays 4000; Autobahn would answer 1000), so the client learns its code arrived.
+        "echoCloseCodeReason": True,
     }
     if config.websocket_per_message_deflate:
         options["perMessageCompressionAccept"] = _deflate_acceptor(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 
+from ._request import header_tokens, host_problem
 from ._types import RawHeaders
 
 
@@ -23,23 +24,30 @@ def _values(headers: RawHeaders, name: bytes) -> list[bytes]:
     return [value for key, value in headers if key.lower() == name]
 
 
-def _tokens(headers: RawHeaders, name: bytes) -> list[bytes]:
-    return [t.strip().lower() for v in _values(headers, name) for t in v.split(b",")]
-
-
 def check_handshake(method: bytes, http_version: str, headers: RawHeaders) -> list[str]:
-    """Return the offered subprotocols, or raise HandshakeError naming what is wrong."""
+    """Return the offered subprotocols, or raise HandshakeError naming what is wrong.
+
+    Called for every request whose ``Upgrade`` lists ``websocket`` (with ``upgrade`` in
+    ``Connection``), whatever its method. RFC 6455 4.2.1 requires a server that finds such a
+    request not to be a valid handshake to stop and answer an error such as 400, rather than
+    serve it as ordinary HTTP: a POST that asks for a WebSocket gets 400, and its body is
+    never read, neither as WebSocket frames nor as a request body (httptools skips the body
+    of an upgrade request, so the two parsers could not agree on it anyway).
+    """
     if method != b"GET":
         raise HandshakeError(400, f"expected GET for a WebSocket handshake, got {method!r}")
     if http_version != "1.1":
         raise HandshakeError(
             400, f"expected HTTP/1.1 for a WebSocket handshake, got {http_version}"
         )
-    if not _values(headers, b"host"):
-        raise HandshakeError(400, "expected a Host header in the WebSocket handshake")
-    if b"upgrade" not in _tokens(headers, b"connection"):
+    problem = host_problem(http_version, headers)
+    if problem is not None:
+        raise HandshakeError(400, problem)
+    if b"upgrade" not in header_tokens(headers, b"connection"):
         raise HandshakeError(400, "expected 'Connection: Upgrade' in the WebSocket handshake")
-    versions = _tokens(headers, b"sec-websocket-version")
+    if b"websocket" not in header_tokens(headers, b"upgrade"):
+        raise HandshakeError(400, "expected 'Upgrade: websocket' in the WebSocket handshake")
+    versions = header_tokens(headers, b"sec-websocket-version")
     if versions != [b"13"]:
         raise HandshakeError(
             426,

@@ -23,7 +23,14 @@ from ._deadline import Deadline
 from ._fastwrite import make_writer
 from ._httpcycle import HttpCycle, ResponseState
 from ._parser import ParseError, UpgradeRequested, feed, make_parser
-from ._request import Reject, check_length_and_expect, is_websocket_upgrade, keep_alive
+from ._request import (
+    InputBudget,
+    Reject,
+    check_length_and_expect,
+    check_version_and_host,
+    is_websocket_upgrade,
+    keep_alive,
+)
 from ._scope import RequestTargetError, build_http_scope
 from ._transport import TransportInfo
 from ._types import RawHeaders
@@ -36,7 +43,7 @@ logger = logging.getLogger("daphne.http")
 _BODY_HIGH_WATER = 256 * 1024
 
 
-@implementer(interfaces.IPushProducer)
+@implementer(interfaces.IPushProducer, interfaces.IHalfCloseableProtocol)
 class Http1Protocol(protocol.Protocol):
     """One client connection speaking HTTP/1.x (and handing off WebSocket upgrades)."""
 
@@ -58,8 +65,7 @@ class Http1Protocol(protocol.Protocol):
         self._headers: RawHeaders = []
         self._header_size = 0
         self._deferred_error: tuple[int, str] | None = None
-        self._head_bytes = 0
-        self._line_seen = False
+        self.budget = InputBudget()
         self._ws_pending = False
         self._chunked = False
         self._pending_head: tuple[int, RawHeaders] | None = None
@@ -69,6 +75,8 @@ class Http1Protocol(protocol.Protocol):
         self._started = 0.0
         self._closing = False
         self._first_data = True
+        # The client shut its sending side (TCP half-close): answer what it sent, then close.
+        self._read_closed = False
 
     # Twisted protocol ------------------------------------------------------------------------
 
@@ -97,16 +105,21 @@ class Http1Protocol(protocol.Protocol):
                 return
         if self._closing or self._deferred_error is not None:
             return
-        head_pending = self.parsing is None
-        if head_pending:
-            if not self._head_bytes:
+        budget = self.budget
+        if self.parsing is None:
+            if not budget.head:
                 # A new head starts: it gets request_header_timeout, however long it idled.
                 self.head_deadline.set(self.config.request_header_timeout)
-            self._head_bytes += len(data)
-            if not self._line_seen and b"\n" in data:
-                self._line_seen = True
+            budget.head += len(data)
+            if not budget.line_seen and b"\n" in data:
+                budget.line_seen = True
+        budget.progress = False
         try:
             feed(self.parser, data)
+            if self.parsing is None:
+                budget.check_head(self.config.max_request_line, self.config.max_header_size)
+            else:
+                budget.body_fed(len(data))
         except UpgradeRequested as exc:
             if self._ws_pending:
                 self._upgrade(data[exc.args[0] :])
@@ -115,10 +128,36 @@ class Http1Protocol(protocol.Protocol):
             self._reject(exc.status, str(exc))
         except ParseError as exc:
             self._reject(exc.status, str(exc))
-        else:
-            limit = self.config.max_header_size + self.config.max_request_line
-            if self.parsing is None and self._head_bytes > limit and not self._closing:
-                self._reject_oversized_head()
+
+    def readConnectionLost(self) -> None:
+        """The client sends nothing more (RFC 9112 9.6; a full close looks the same until a
+        write fails). Every complete request it sent, pipelined ones included, is still
+        answered before the connection closes; an application waiting for more input hears
+        ``http.disconnect``, and a request still incomplete is dropped."""
+        if self._read_closed:
+            return
+        self._read_closed = True
+        if self.upgraded is not None or self._closing:
+            self.transport.loseConnection()
+            return
+        incomplete = self.parsing
+        if incomplete is not None:
+            self.parsing = None
+            if incomplete in self.pipeline:
+                self.pipeline.remove(incomplete)
+            if incomplete is self.cycle:
+                self._close()  # connectionLost tells its application
+                return
+            incomplete.disconnect()
+        if self.cycle is None and not self.pipeline:
+            self._close()
+            return
+        for cycle in (self.cycle, *self.pipeline):
+            if cycle is not None:
+                cycle.input_ended()
+
+    def writeConnectionLost(self) -> None:
+        pass  # only after loseWriteConnection, which daphne never calls
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         self._closing = True
@@ -184,6 +223,10 @@ class Http1Protocol(protocol.Protocol):
             raise Reject(414, f"request target longer than {self.config.max_request_line} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.parsing is not None:
+            # A trailer field (httptools reports them): counted, never kept.
+            self.budget.trailer_field(len(name) + len(value) + 4)
+            return
         if value[-1:] in (b" ", b"\t"):
             value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace; RFC 9110 5.5 drops it
         self._headers.append((name, value))
@@ -192,22 +235,19 @@ class Http1Protocol(protocol.Protocol):
             raise Reject(431, f"more than {self.config.max_headers} header fields")
 
     def on_headers_complete(self) -> None:
-        self._head_bytes = 0
-        self._line_seen = False
+        self.budget.head_complete()
         self.head_deadline.clear()
         if self._header_size > self.config.max_header_size:
             raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
-        if version == "0.9":
-            raise Reject(400, "expected 'METHOD target HTTP/1.1', got an HTTP/0.9 request line")
-        if version not in ("1.1", "1.0"):
-            raise Reject(505, f"expected HTTP/1.0 or HTTP/1.1, got HTTP/{version}")
+        check_version_and_host(version, self._headers)
         if self.parser.should_upgrade() and is_websocket_upgrade(self._headers):
             self._ws_pending = True
             return
         self._new_cycle(self.parser.get_method().decode("ascii"), version)
 
     def on_body(self, data: bytes) -> None:
+        self.budget.progress = True
         cycle = self.parsing
         if cycle is None or cycle.state is ResponseState.COMPLETE or cycle.disconnected:
             return  # The response is done; the rest of the body is read and dropped.
@@ -220,6 +260,7 @@ class Http1Protocol(protocol.Protocol):
             self._pause_reading()
 
     def on_message_complete(self) -> None:
+        self.budget.progress = True
         cycle = self.parsing
         if cycle is not None:
             cycle.end_body()
@@ -280,6 +321,11 @@ class Http1Protocol(protocol.Protocol):
         if cycle.state is ResponseState.COMPLETE or cycle.disconnected:
             if exc is not None:  # cancellation after a disconnect arrives as None
                 self.server.log_app_error(cycle.scope, exc)
+            return
+        if exc is None and self._read_closed and cycle.state is ResponseState.WAITING:
+            # It heard http.disconnect when the client stopped sending, and left unanswered.
+            cycle.disconnect()
+            self._close()
             return
         self.server.log_app_error(cycle.scope, exc)
         if cycle.state is ResponseState.WAITING:
@@ -369,6 +415,9 @@ class Http1Protocol(protocol.Protocol):
             self.write(error_response(status, detail))
             self._close()
             return
+        if self._read_closed:
+            self._close()  # the last response to a half-closed client
+            return
         self._resume_reading()
         if self.parsing is None:
             self.head_deadline.set(self.config.keep_alive_timeout)
@@ -401,12 +450,6 @@ class Http1Protocol(protocol.Protocol):
         self.write(error_response(status, detail))
         self._close()
 
-    def _reject_oversized_head(self) -> None:
-        if not self._line_seen:
-            self._reject(414, f"request line longer than {self.config.max_request_line} bytes")
-        else:
-            self._reject(431, f"request head larger than {self.config.max_header_size} bytes")
-
     def _close(self) -> None:
         if not self._closing:
             self._closing = True
@@ -420,7 +463,7 @@ class Http1Protocol(protocol.Protocol):
     def _head_timed_out(self) -> None:
         if self.cycle is not None or self.parsing is not None or self.upgraded is not None:
             return
-        if self._head_bytes:
+        if self.budget.head:
             # Slowloris: a head trickling in byte by byte must not hold the socket forever.
             self._reject(408, "the request head did not arrive in time")
         else:
@@ -438,7 +481,8 @@ class Http1Protocol(protocol.Protocol):
             self.transport.pauseProducing()
 
     def _resume_reading(self) -> None:
-        if self._reading_paused and not self._closing:
+        # After a half-close, reading again would only report the end of input once more.
+        if self._reading_paused and not self._closing and not self._read_closed:
             self._reading_paused = False
             self.transport.resumeProducing()
 
@@ -467,6 +511,7 @@ class Http1Protocol(protocol.Protocol):
             self.transport,
             self.write,
             self.info,
+            self.parser.get_method(),
             self._url,
             self._headers,
             self.parser.get_http_version(),

@@ -73,6 +73,7 @@ class HttpCycle:
         "_body_delivered",
         "_body_done",
         "_continue_pending",
+        "_input_ended",
         "_waiter",
         "disconnected",
         "head_only",
@@ -110,6 +111,7 @@ class HttpCycle:
         self._body_done = False
         self._body_delivered = False
         self._continue_pending = expect_continue
+        self._input_ended = False
         self._waiter: asyncio.Future[None] | None = None
 
     # Called by the connection --------------------------------------------------------------
@@ -135,6 +137,13 @@ class HttpCycle:
         self.disconnected = True
         self._wake()
 
+    def input_ended(self) -> None:
+        """The client sends nothing more (a half-close, or a full close not yet noticed):
+        once the body is delivered, ``receive`` answers ``http.disconnect``, while a response
+        is still written, since the client may well be reading."""
+        self._input_ended = True
+        self._wake()
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -154,7 +163,7 @@ class HttpCycle:
                 self._body_delivered = last
                 self.sink.body_drained(self)
                 return {"type": "http.request", "body": body, "more_body": not last}
-            if self.state is ResponseState.COMPLETE:
+            if self.state is ResponseState.COMPLETE or self._input_ended:
                 return _DISCONNECT
             if self._continue_pending:
                 self._continue_pending = False

@@ -41,7 +41,9 @@ class ProxyConfig:
     address_header: bytes | None = b"x-forwarded-for"
     port_header: bytes | None = b"x-forwarded-port"
     proto_header: bytes | None = b"x-forwarded-proto"
-    use_forwarded: bool = True
+    # RFC 7239 ``Forwarded`` instead of the X-Forwarded-* headers (never both, never by
+    # default): only for proxies that set or overwrite ``Forwarded`` themselves.
+    use_forwarded: bool = False
     trusted: tuple[Network, ...] | None = field(
         default_factory=lambda: parse_networks(DEFAULT_TRUSTED)
     )
@@ -60,25 +62,61 @@ class ProxyConfig:
         return any(address in network for network in self.trusted)
 
 
-def _strip_port(value: str) -> tuple[str, int | None]:
+def client_address(value: str) -> str | None:
+    """``value`` if it is an IPv4 or IPv6 address, else None.
+
+    Forwarded chains carry whatever the client or a proxy wrote: ``unknown``, obfuscated
+    ``_hidden`` nodes, markup. Only an address may become ``scope["client"]``; an IPv6 zone
+    (``fe80::1%eth0``) names an interface of the proxy's machine, never a remote client.
+    """
+    if "%" in value:
+        return None
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return value
+
+
+def client_port(value: str | None) -> int | None:
+    """An ASCII decimal port in 0..65535, else None (``str.isdigit`` would take "²")."""
+    if value is None or not 1 <= len(value) <= 5 or not value.isascii() or not value.isdigit():
+        return None
+    port = int(value)
+    return port if port <= 65535 else None
+
+
+def _split_node(value: str) -> tuple[str, str | None]:
     """Split "host", "host:port", "[v6]" or "[v6]:port" (RFC 7239 node syntax)."""
     value = value.strip().strip('"')
     if value.startswith("["):
         host, _, rest = value[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif value.count(":") == 1:
+        return host, rest[1:] if rest.startswith(":") else None
+    if value.count(":") == 1:
         host, _, port = value.partition(":")
-    else:
-        host, port = value, ""
-    return host, int(port) if port.isdigit() else None
+        return host, port
+    return value, None
 
 
-def _pick_client(config: ProxyConfig, chain: list[str]) -> str | None:
-    for candidate in reversed(chain):
-        host, _ = _strip_port(candidate)
+def _pick_client(config: ProxyConfig, chain: list[str]) -> tuple[str, int | None] | None:
+    """The right-most node of ``chain`` that is not a trusted proxy, with its port.
+
+    Entries to the left of it were written by someone no trusted proxy vouches for, so when
+    that node is not an address (``unknown``, garbage) there is no answer and the peer's
+    address stays.
+    """
+    for node in reversed(chain):
+        text, port = _split_node(node)
+        host = client_address(text)
+        if host is None:
+            return None
         if not config.is_trusted(host):
-            return host
-    return _strip_port(chain[0])[0] if chain else None
+            return host, client_port(port)
+    if chain:
+        text, port = _split_node(chain[0])
+        host = client_address(text)
+        return None if host is None else (host, client_port(port))
+    return None
 
 
 def parse_forwarded(value: str) -> list[dict[str, str]]:
@@ -104,17 +142,24 @@ def _get(headers: list[tuple[bytes, bytes]], name: bytes | None) -> str | None:
     return b",".join(values).decode("latin-1")
 
 
-def _from_forwarded(config: ProxyConfig, value: str) -> tuple[str | None, int | None, str | None]:
+def _from_forwarded(
+    config: ProxyConfig, value: str
+) -> tuple[tuple[str, int | None] | None, str | None]:
     hops = parse_forwarded(value)
-    chain = [hop["for"] for hop in hops if "for" in hop]
-    host = _pick_client(config, chain)
-    port = None
-    for hop in reversed(hops):
-        if "for" in hop and _strip_port(hop["for"])[0] == host:
-            port = _strip_port(hop["for"])[1]
-            break
+    node = _pick_client(config, [hop["for"] for hop in hops if "for" in hop])
     proto = next((hop["proto"] for hop in reversed(hops) if "proto" in hop), None)
-    return host, port, proto
+    return node, proto
+
+
+def _from_x_forwarded(
+    config: ProxyConfig, headers: list[tuple[bytes, bytes]]
+) -> tuple[tuple[str, int | None] | None, str | None]:
+    chain = _get(headers, config.address_header)
+    node = _pick_client(config, [c for c in chain.split(",") if c.strip()]) if chain else None
+    if node is not None:
+        port = _get(headers, config.port_header)
+        node = (node[0], client_port(port.split(",")[-1].strip() if port else None))
+    return node, _get(headers, config.proto_header)
 
 
 def apply_proxy_headers(
@@ -123,25 +168,21 @@ def apply_proxy_headers(
     client: Address | None,
     scheme: str,
 ) -> tuple[Address | None, str]:
-    """Return the (client, scheme) the request claims, if the peer is trusted to say so."""
+    """Return the (client, scheme) the request claims, if the peer is trusted to say so.
+
+    One source is read, never both: ``Forwarded`` when ``use_forwarded`` is set, otherwise the
+    X-Forwarded-* headers. A proxy that appends to one of them usually passes the other through
+    from the client untouched, so reading both would let the client choose its own address.
+    """
     if not config.is_trusted(client[0] if client else None):
         return client, scheme
-    host: str | None = None
-    port: int | None = None
-    proto: str | None = None
-    forwarded = _get(headers, b"forwarded") if config.use_forwarded else None
-    if forwarded:
-        host, port, proto = _from_forwarded(config, forwarded)
+    if config.use_forwarded:
+        node, proto = _from_forwarded(config, _get(headers, b"forwarded") or "")
     else:
-        chain = _get(headers, config.address_header)
-        if chain:
-            host = _pick_client(config, [c for c in chain.split(",") if c.strip()])
-        port_value = _get(headers, config.port_header)
-        if port_value and port_value.strip().isdigit():
-            port = int(port_value.strip())
-        proto = _get(headers, config.proto_header)
-    if host:
+        node, proto = _from_x_forwarded(config, headers)
+    if node is not None:
         # The peer's port is the proxy's, not the client's: without a forwarded port it is 0.
+        host, port = node
         client = (host, port if port is not None else 0)
     if proto:
         proto = proto.split(",")[-1].strip().lower()
@@ -154,6 +195,8 @@ __all__ = [
     "DEFAULT_TRUSTED",
     "ProxyConfig",
     "apply_proxy_headers",
+    "client_address",
+    "client_port",
     "parse_forwarded",
     "parse_networks",
 ]

@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._request import MAX_METHOD_LENGTH, MAX_TRAILER_SIZE, split_tokens
+
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_TARGET = re.compile(rb"^[\x21-\x7e\x80-\xff]+$")
+# RFC 9112 3.2: a request target is visible ASCII (non-ASCII is percent-encoded), as httptools
+# requires too.
+_TARGET = re.compile(rb"^[\x21-\x7e]+$")
 _CHUNK_SIZE = re.compile(rb"^([0-9A-Fa-f]{1,16})[ \t]*(;.*)?$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
 _HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _DONE = range(7)
@@ -47,6 +51,7 @@ class PyRequestParser:
         self._keep_alive = True
         self._upgrade = False
         self._remaining = 0
+        self._trailer_size = 0
 
     def get_method(self) -> bytes:
         return self._method
@@ -118,6 +123,9 @@ class PyRequestParser:
         if len(parts) != 3:
             raise ParseError(f"expected 'METHOD target HTTP/1.1' request line, got {line[:80]!r}")
         method, target, version = parts
+        if len(method) > MAX_METHOD_LENGTH:
+            # RFC 9112 3: longer than any method a server implements.
+            raise ParseError(f"method longer than {MAX_METHOD_LENGTH} bytes", 501)
         if not _TOKEN.match(method):
             raise ParseError(f"expected a method token, got {method[:20]!r}")
         if not _TARGET.match(target):
@@ -151,9 +159,9 @@ class PyRequestParser:
             if lname == b"content-length":
                 lengths.update(v.strip() for v in value.split(b","))
             elif lname == b"transfer-encoding":
-                codings += [c.strip().lower() for c in value.split(b",")]
+                codings += split_tokens(value)
             elif lname == b"connection":
-                connection += [c.strip().lower() for c in value.split(b",")]
+                connection += split_tokens(value)
             elif lname == b"upgrade":
                 has_upgrade = True
         if self._version == "1.0":
@@ -205,6 +213,7 @@ class PyRequestParser:
             raise ParseError(f"expected a hexadecimal chunk size, got {line[:40]!r}")
         self._remaining = int(match[1], 16)
         self._state = _CHUNK_DATA if self._remaining else _TRAILERS
+        self._trailer_size = 0
         return True
 
     def _read_chunk_data(self) -> bool:
@@ -228,11 +237,15 @@ class PyRequestParser:
         return True
 
     def _read_trailers(self) -> bool:
+        # Trailer fields are checked and dropped, never buffered, but their total is bounded
+        # all the same, as it is with httptools (see Http1Protocol.dataReceived).
         end = self._buffer.find(b"\r\n")
+        size = self._trailer_size + (len(self._buffer) if end < 0 else end + 2)
+        if size > MAX_TRAILER_SIZE:
+            raise ParseError(f"trailer section longer than {MAX_TRAILER_SIZE} bytes", 431)
         if end < 0:
-            if len(self._buffer) > 8192:
-                raise ParseError("trailer section longer than 8192 bytes", 431)
             return False
+        self._trailer_size = size
         line = bytes(self._buffer[:end])
         del self._buffer[: end + 2]
         if line:

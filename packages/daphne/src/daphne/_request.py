@@ -1,13 +1,22 @@
 """Rules for an HTTP/1.x request head, decided here so both parsers behave the same.
 
 Pure functions over the parsed header list: whether the connection stays open, whether the
-request asks for a WebSocket, and whether its ``Content-Length`` and ``Expect`` are
-acceptable. A request the server refuses raises :class:`Reject` with the status to answer.
+request asks for a WebSocket, whether its ``Host``, ``Content-Length`` and ``Expect`` are
+acceptable, and the size limits that no configuration changes. A request the server refuses
+raises :class:`Reject` with the status to answer.
 """
 
 from __future__ import annotations
 
 from ._types import RawHeaders
+
+#: RFC 9112 3: a method longer than any the server implements is answered 501. The longest
+#: registered methods (IANA's list) have 17 characters; 32 leaves room for extensions.
+MAX_METHOD_LENGTH = 32
+
+#: A chunked request's trailer section, all fields together (and, with httptools, any other
+#: chunk framing that arrives without body data), answered with 431 above this.
+MAX_TRAILER_SIZE = 8192
 
 
 class Reject(Exception):
@@ -18,23 +27,115 @@ class Reject(Exception):
         self.status = status
 
 
+class InputBudget:
+    """Bounds on what a client sends that is neither a finished head nor body data.
+
+    ``head`` counts the bytes of a head still arriving: above the request-line and header
+    limits together it is 414 while no line has ended, 431 after. Inside a chunked body,
+    httptools keeps an unfinished trailer field in memory until its line ends and reports
+    neither chunk sizes nor partial fields, so the bytes of every feed that produced nothing
+    (no body data, no complete field, no new head, no message end) are counted in a row, and
+    complete trailer fields exactly, each against ``MAX_TRAILER_SIZE`` (431). The Python parser
+    also counts its trailer section exactly itself, against the same limit.
+    """
+
+    __slots__ = ("head", "idle", "line_seen", "progress", "trailer")
+
+    def __init__(self) -> None:
+        self.head = 0
+        self.line_seen = False
+        self.progress = False  # set by the parser callbacks during one feed
+        self.idle = 0
+        self.trailer = 0
+
+    def head_complete(self) -> None:
+        self.head = 0
+        self.line_seen = False
+        self.trailer = 0
+        self.progress = True
+
+    def check_head(self, max_request_line: int, max_header_size: int) -> None:
+        if self.head > max_request_line + max_header_size:
+            if not self.line_seen:
+                raise Reject(414, f"request line longer than {max_request_line} bytes")
+            raise Reject(431, f"request head larger than {max_header_size} bytes")
+
+    def body_fed(self, size: int) -> None:
+        """After a feed inside a body: count it if it produced nothing."""
+        if self.progress:
+            self.idle = 0
+            return
+        self.idle += size
+        if self.idle > MAX_TRAILER_SIZE:
+            raise Reject(431, f"trailer section longer than {MAX_TRAILER_SIZE} bytes")
+
+    def trailer_field(self, size: int) -> None:
+        self.progress = True
+        self.trailer += size
+        if self.trailer > MAX_TRAILER_SIZE:
+            raise Reject(431, f"trailer section longer than {MAX_TRAILER_SIZE} bytes")
+
+
+def split_tokens(value: bytes) -> list[bytes]:
+    """The elements of a comma-separated list field (RFC 9110 5.6.1), lower-cased.
+
+    Tokens compare case-insensitively; optional whitespace and empty elements are dropped.
+    This is the one reading of ``Connection``, ``Upgrade`` and ``Transfer-Encoding``.
+    """
+    return [token for item in value.split(b",") if (token := item.strip(b" \t").lower())]
+
+
+def header_tokens(headers: RawHeaders, name: bytes) -> list[bytes]:
+    """Every token of every ``name`` field (lower-case ``name``; field names in any case)."""
+    tokens: list[bytes] = []
+    for key, value in headers:
+        if key.lower() == name:
+            tokens += split_tokens(value)
+    return tokens
+
+
 def keep_alive(version: str, headers: RawHeaders) -> bool:
     """RFC 9112 9.3: HTTP/1.1 stays open unless ``close``; HTTP/1.0 only with ``keep-alive``."""
-    tokens: list[bytes] = []
-    for name, value in headers:
-        if name == b"connection":
-            tokens += [t.strip().lower() for t in value.split(b",")]
+    tokens = header_tokens(headers, b"connection")
     if version == "1.0":
         return b"keep-alive" in tokens
     return b"close" not in tokens
 
 
 def is_websocket_upgrade(headers: RawHeaders) -> bool:
-    """Whether an ``Upgrade`` header (names as received, any case) asks for ``websocket``."""
-    for name, value in headers:
-        if name.lower() == b"upgrade" and b"websocket" in value.lower():
-            return True
-    return False
+    """Whether ``Upgrade`` lists the ``websocket`` token (RFC 6455 4.2.1, any case).
+
+    Only asked once the parser saw ``upgrade`` in ``Connection``. Whatever else the request
+    says is checked by the handshake rules (``_handshake``), which answer 400 for a request
+    that asks for a WebSocket the wrong way, including with a method other than GET.
+    """
+    return b"websocket" in header_tokens(headers, b"upgrade")
+
+
+def host_problem(version: str, headers: RawHeaders) -> str | None:
+    """RFC 9112 3.2: an HTTP/1.1 request has exactly one ``Host``, any request at most one.
+
+    Returns what is wrong (the server answers 400), or None. Two hosts could be read
+    differently by a proxy in front and by the application behind it.
+    """
+    count = 0
+    for name, _ in headers:
+        if len(name) == 4 and name.lower() == b"host":
+            count += 1
+    if count == 1 or (count == 0 and version == "1.0"):
+        return None
+    return f"expected one Host header in an HTTP/{version} request, got {count}"
+
+
+def check_version_and_host(version: str, headers: RawHeaders) -> None:
+    """HTTP/1.0 or 1.1 only (400 for 0.9, 505 above), and the ``Host`` rule (400)."""
+    if version == "0.9":
+        raise Reject(400, "expected 'METHOD target HTTP/1.1', got an HTTP/0.9 request line")
+    if version not in ("1.1", "1.0"):
+        raise Reject(505, f"expected HTTP/1.0 or HTTP/1.1, got HTTP/{version}")
+    problem = host_problem(version, headers)
+    if problem is not None:
+        raise Reject(400, problem)
 
 
 def check_length_and_expect(headers: RawHeaders, max_body_size: int | None) -> bool:
@@ -52,4 +153,16 @@ def check_length_and_expect(headers: RawHeaders, max_body_size: int | None) -> b
     return expect
 
 
-__all__ = ["Reject", "check_length_and_expect", "is_websocket_upgrade", "keep_alive"]
+__all__ = [
+    "MAX_METHOD_LENGTH",
+    "MAX_TRAILER_SIZE",
+    "InputBudget",
+    "Reject",
+    "check_length_and_expect",
+    "check_version_and_host",
+    "header_tokens",
+    "host_problem",
+    "is_websocket_upgrade",
+    "keep_alive",
+    "split_tokens",
+]

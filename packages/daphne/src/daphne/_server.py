@@ -26,8 +26,9 @@ def _proxy_config(
     port_header: str | None,
     proto_header: str | None,
     trusted: Iterable[str] | str | None,
+    use_forwarded: bool = False,
 ) -> ProxyConfig | None:
-    if not (address_header or port_header or proto_header):
+    if not (address_header or port_header or proto_header or use_forwarded):
         return None
 
     def lower(name: str | None) -> bytes | None:
@@ -38,6 +39,7 @@ def _proxy_config(
         port_header=lower(port_header),
         proto_header=lower(proto_header),
         trusted=parse_networks(DEFAULT_TRUSTED if trusted is None else trusted),
+        use_forwarded=use_forwarded,
     )
 
 
@@ -95,6 +97,7 @@ class Server:
         ws_protocols: Iterable[str] | None = None,
         lifespan: str = "auto",
         proxy_trusted_ips: Iterable[str] | str | None = None,
+        proxy_headers_forwarded: bool = False,
         max_request_line: int = 8190,
         max_header_size: int = 65536,
         max_body_size: int | None = None,
@@ -139,6 +142,7 @@ class Server:
                 proxy_forwarded_port_header,
                 proxy_forwarded_proto_header,
                 proxy_trusted_ips,
+                proxy_headers_forwarded,
             ),
             use_httptools=use_httptools,
             websocket_timeout=websocket_timeout,

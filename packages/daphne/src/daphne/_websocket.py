@@ -75,6 +75,7 @@ class WebSocketConnection:
         transport: Any,
         write: Callable[[bytes], None],
         info: TransportInfo,
+        method: bytes,
         target: bytes,
         headers: RawHeaders,
         http_version: str,
@@ -85,6 +86,7 @@ class WebSocketConnection:
         self.transport = transport
         self.write = write
         self.info = info
+        self.method = method
         self.target = target
         self.headers = headers
         self.http_version = http_version
@@ -106,7 +108,7 @@ class WebSocketConnection:
     def start(self, rest: bytes) -> None:
         self._pending += rest
         try:
-            subprotocols = check_handshake(b"GET", self.http_version, self.headers)
+            subprotocols = check_handshake(self.method, self.http_version, self.headers)
         except HandshakeError as exc:
             self._close_with_response(error_response(exc.status, str(exc), exc.headers))
             return

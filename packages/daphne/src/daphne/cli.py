@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         "--proxy-headers",
         action="store_true",
         default=False,
-        help="Use X-Forwarded-For/-Port/-Proto (and Forwarded) from trusted proxies",
+        help="Use X-Forwarded-For/-Port/-Proto from trusted proxies",
     )
     add(
         "--proxy-headers-host",
@@ -104,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="Comma-separated CIDRs whose proxy headers are believed; '*' for any "
         "(default 127.0.0.1,::1)",
+    )
+    add(
+        "--proxy-headers-forwarded",
+        dest="proxy_headers_forwarded",
+        action="store_true",
+        default=False,
+        help="Read the client from RFC 7239 Forwarded instead of X-Forwarded-* (only if "
+        "your proxy sets or overwrites Forwarded)",
     )
     add(
         "--ws-protocol",
@@ -332,6 +340,7 @@ _PROXY_DEFAULTS = {"host": "X-Forwarded-For", "port": "X-Forwarded-Port"}
 # Options upstream's CLI does not have; handed to the server only when set.
 _EXTRA_OPTIONS = (
     "proxy_trusted_ips",
+    "proxy_headers_forwarded",
     "ws_protocols",
     "lifespan",
     "max_body_size",
