@@ -76,6 +76,19 @@ EXPECTED_FAILURES: dict[str, list[str]] = {
     "CrashingSupervisorLayer": [RESTART],
 }
 
+#: For the lifecycle layers, which can fail in several ways: the reason each must fail for.
+EXPECTED_REASONS: dict[str, str] = {
+    "CloseStrandsSendLayer": "a send racing close() after 0 iterations did not return",
+    "CloseCancelsCallersLayer": "raised CancelledError, although the caller was not cancelled",
+    "TaskLeakingLayer": "_beat()",
+    "UnclosedSocketLayer": "ResourceWarning: unclosed <socket.socket",
+    "StrandedReceiveLayer": "neither ended nor can ever get a message",
+    "NeverReconnectsLayer": "did not recover by itself",
+    "CrashingSupervisorLayer": "Task exception was never retrieved",
+}
+#: Failure messages of the generated run, by (layer, test).
+MESSAGES: dict[tuple[str, str], str] = {}
+
 CONTROL = "InMemoryChannelLayer"
 #: A correct layer with a restartable broker: the control for the restart test.
 RESTART_CONTROL = "BrokeredLayer"
@@ -145,8 +158,13 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
     for case in ElementTree.parse(report).iter("testcase"):
         layer = case.attrib["classname"].rsplit(".", 1)[-1].removeprefix("Test")
         state = "passed"
-        if case.find("failure") is not None or case.find("error") is not None:
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        if failure is not None:
             state = "failed"
+            text = f"{failure.attrib.get('message', '')}\n{failure.text or ''}"
+            MESSAGES[(layer, case.attrib["name"])] = text
         elif case.find("skipped") is not None:
             state = "skipped"
         results[(layer, case.attrib["name"])] = state
@@ -168,6 +186,15 @@ def test_broken_layer_is_caught(layer: str, outcomes: dict[tuple[str, str], str]
     for test in EXPECTED_FAILURES[layer]:
         state = outcomes.get((layer, test))
         assert state == "failed", f"{test} should fail against {layer}, but it {state}"
+
+
+@pytest.mark.parametrize("layer", sorted(EXPECTED_REASONS))
+def test_lifecycle_layer_fails_for_its_own_bug(
+    layer: str, outcomes: dict[tuple[str, str], str]
+) -> None:
+    for test in EXPECTED_FAILURES[layer]:
+        message = MESSAGES.get((layer, test), "")
+        assert EXPECTED_REASONS[layer] in message, f"{layer} failed {test} otherwise:\n{message}"
 
 
 def test_control_layer_passes_every_selected_test(outcomes: dict[tuple[str, str], str]) -> None:
