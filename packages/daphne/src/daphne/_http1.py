@@ -9,7 +9,6 @@ push producer, so the application's ``send`` waits while the client reads slowly
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -21,6 +20,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from ._deadline import Deadline
 from ._fastwrite import make_writer
+from ._flow import WriteGate
 from ._httpcycle import HttpCycle, ResponseState
 from ._parser import ParseError, UpgradeRequested, feed, make_parser
 from ._request import (
@@ -43,7 +43,7 @@ logger = logging.getLogger("daphne.http")
 _BODY_HIGH_WATER = 256 * 1024
 
 
-@implementer(interfaces.IPushProducer, interfaces.IHalfCloseableProtocol)
+@implementer(interfaces.IHalfCloseableProtocol)
 class Http1Protocol(protocol.Protocol):
     """One client connection speaking HTTP/1.x (and handing off WebSocket upgrades)."""
 
@@ -58,8 +58,7 @@ class Http1Protocol(protocol.Protocol):
         self.cycle: HttpCycle | None = None  # the cycle whose response is being written
         self.parsing: HttpCycle | None = None  # the cycle whose body is being parsed
         self.pipeline: deque[HttpCycle] = deque()
-        self.writing_paused = False
-        self._drain: asyncio.Future[None] | None = None
+        self.writes = WriteGate()  # the transport's producer: paused while it cannot write
         self._reading_paused = False
         self._url = b""
         self._headers: RawHeaders = []
@@ -75,8 +74,7 @@ class Http1Protocol(protocol.Protocol):
         self._started = 0.0
         self._closing = False
         self._first_data = True
-        # The client shut its sending side (TCP half-close): answer what it sent, then close.
-        self._read_closed = False
+        self._read_closed = False  # the client half-closed: answer what it sent, then close
 
     # Twisted protocol ------------------------------------------------------------------------
 
@@ -91,7 +89,7 @@ class Http1Protocol(protocol.Protocol):
                 set_no_delay(True)
             except OSError:
                 pass  # Not a TCP socket after all (an inherited UNIX descriptor).
-        self.transport.registerProducer(self, True)
+        self.transport.registerProducer(self.writes, True)
         self.server.connections.add(self)
         self.head_deadline.set(self.config.request_header_timeout)
 
@@ -130,28 +128,22 @@ class Http1Protocol(protocol.Protocol):
             self._reject(exc.status, str(exc))
 
     def readConnectionLost(self) -> None:
-        """The client sends nothing more (RFC 9112 9.6; a full close looks the same until a
-        write fails). Every complete request it sent, pipelined ones included, is still
-        answered before the connection closes; an application waiting for more input hears
-        ``http.disconnect``, and a request still incomplete is dropped."""
+        """The client sends nothing more (RFC 9112 9.6; a full close looks the same until a write
+        fails): its complete requests, pipelined ones too, are still answered, then it closes;
+        applications waiting for input hear http.disconnect; an incomplete request is dropped."""
         if self._read_closed:
             return
         self._read_closed = True
         if self.upgraded is not None or self._closing:
             self.transport.loseConnection()
             return
-        incomplete = self.parsing
-        if incomplete is not None:
-            self.parsing = None
-            if incomplete in self.pipeline:
-                self.pipeline.remove(incomplete)
-            if incomplete is self.cycle:
-                self._close()  # connectionLost tells its application
-                return
-            incomplete.disconnect()
-        if self.cycle is None and not self.pipeline:
+        incomplete, self.parsing = self.parsing, None
+        if incomplete is not None and incomplete in self.pipeline:
+            self.pipeline.remove(incomplete)
+        if incomplete is not None and incomplete is self.cycle:
+            self._close()  # connectionLost tells its application
+        elif self.cycle is None and not self.pipeline:
             self._close()
-            return
         for cycle in (self.cycle, *self.pipeline):
             if cycle is not None:
                 cycle.input_ended()
@@ -169,7 +161,7 @@ class Http1Protocol(protocol.Protocol):
             if cycle is not None and cycle.state is not ResponseState.COMPLETE:
                 cycle.disconnect()
                 self.server.reap_later(cycle.task)
-        self._wake_writer()
+        self.writes.wake()
         self._release()
 
     def _release(self) -> None:
@@ -186,29 +178,13 @@ class Http1Protocol(protocol.Protocol):
         self.cycle = self.parsing = None
         self.pipeline.clear()
 
-    # IPushProducer: the transport tells us when its buffer is over/under the limit ----------
-
-    def pauseProducing(self) -> None:
-        self.writing_paused = True
-
-    def resumeProducing(self) -> None:
-        self.writing_paused = False
-        self._wake_writer()
-
-    def stopProducing(self) -> None:
-        self._wake_writer()
-
-    def _wake_writer(self) -> None:
-        drain = self._drain
-        if drain is not None and not drain.done():
-            drain.set_result(None)
-        self._drain = None
+    @property
+    def writing_paused(self) -> bool:
+        return self.writes.paused
 
     async def wait_writable(self) -> None:
-        while self.writing_paused and not self._closing:
-            if self._drain is None:
-                self._drain = asyncio.get_running_loop().create_future()
-            await self._drain
+        while self.writes.paused and not self._closing:
+            await self.writes.wait()
 
     # Parser callbacks ------------------------------------------------------------------------
 

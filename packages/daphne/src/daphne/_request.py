@@ -88,15 +88,19 @@ def split_tokens(value: bytes) -> list[bytes]:
 def header_tokens(headers: RawHeaders, name: bytes) -> list[bytes]:
     """Every token of every ``name`` field (lower-case ``name``; field names in any case)."""
     tokens: list[bytes] = []
+    size = len(name)
     for key, value in headers:
-        if key.lower() == name:
+        if len(key) == size and key.lower() == name:
             tokens += split_tokens(value)
     return tokens
 
 
 def keep_alive(version: str, headers: RawHeaders) -> bool:
     """RFC 9112 9.3: HTTP/1.1 stays open unless ``close``; HTTP/1.0 only with ``keep-alive``."""
-    tokens = header_tokens(headers, b"connection")
+    tokens: list[bytes] = []
+    for name, value in headers:
+        if name == b"connection":  # names are lower-case here (the scope's headers)
+            tokens += split_tokens(value)
     if version == "1.0":
         return b"keep-alive" in tokens
     return b"close" not in tokens

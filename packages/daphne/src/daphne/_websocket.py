@@ -16,10 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import interfaces
-from zope.interface import implementer  # type: ignore[import-untyped]
-
 from ._autobahn import FastWriteTransport
+from ._flow import WriteGate
 from ._handshake import HandshakeError, accepted_fields, check_handshake
 from ._httpcycle import ProtocolError, validate_headers
 from ._scope import build_websocket_scope
@@ -65,7 +63,6 @@ class WsState(enum.Enum):
     CLOSED = "closed"
 
 
-@implementer(interfaces.IPushProducer)
 class WebSocketConnection:
     """The ASGI ``websocket`` exchange for one upgraded connection."""
 
@@ -98,8 +95,7 @@ class WebSocketConnection:
         self._pending = bytearray()
         self._inbox: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self._drain: asyncio.Future[None] | None = None
-        self.writing_paused = False
+        self.writes = WriteGate()  # the transport's producer while this connection owns it
         self._reading_paused = False
         self._disconnect_sent = False
 
@@ -125,7 +121,7 @@ class WebSocketConnection:
             proxy=config.proxy,
             state=self.server.lifespan_state,
         )
-        self.transport.registerProducer(self, True)
+        self.transport.registerProducer(self.writes, True)
         self._inbox.append({"type": "websocket.connect"})
         self.task = self.server.spawn(self.scope, self.receive, self.send, self._app_exited)
         if self.server.ws_connect_timeouts is not None:
@@ -191,7 +187,7 @@ class WebSocketConnection:
             self.proto = None
         self.state = WsState.CLOSED
         self._deliver_disconnect(1006, "")
-        self._wake_writer()
+        self.writes.wake()
 
     def on_open(self) -> None:
         self._log("connected")
@@ -302,10 +298,8 @@ class WebSocketConnection:
             self.proto.sendMessage(text.encode("utf-8"), False)
         else:
             raise ProtocolError("expected exactly one of 'bytes' or 'text' in websocket.send")
-        while self.writing_paused and self.state is WsState.OPEN:
-            if self._drain is None:
-                self._drain = asyncio.get_running_loop().create_future()
-            await self._drain
+        while self.writes.paused and self.state is WsState.OPEN:
+            await self.writes.wait()
 
     def _start_denial(self, message: Message) -> None:
         status = message.get("status")
@@ -344,23 +338,7 @@ class WebSocketConnection:
         elif state is WsState.OPEN:
             self.close_socket(1011 if exc is not None else 1000, "")
 
-    # Flow control and timers -----------------------------------------------------------------
-
-    def pauseProducing(self) -> None:
-        self.writing_paused = True
-
-    def resumeProducing(self) -> None:
-        self.writing_paused = False
-        self._wake_writer()
-
-    def stopProducing(self) -> None:
-        self._wake_writer()
-
-    def _wake_writer(self) -> None:
-        drain = self._drain
-        self._drain = None
-        if drain is not None and not drain.done():
-            drain.set_result(None)
+    # Timers ----------------------------------------------------------------------------------
 
     def _cancel_timers(self) -> None:
         # The server's timeout queues hold this connection until it is discarded from them.
