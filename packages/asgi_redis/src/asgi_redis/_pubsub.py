@@ -33,6 +33,7 @@ from asgiref.layers import (
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ._codec import encode, frame, unframe
 from ._core import RedisChannelLayer
@@ -257,12 +258,20 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
             return await super().receive(channel)
         self._require_owned(channel)
         index, topic = self._inbox_topic(self._route(channel)[0])
-        await self._subscriber(index).subscribe(topic)
+        subscriber = self._subscriber(index)
+        await subscriber.subscribe(topic)
         inbound = self._inbound
         while True:
             entry = inbound.take(channel)
             if entry is not None:
                 return self._open(entry[1], channel)
+            if subscriber.task.done():
+                # close() ended the subscription (and woke us): what is published until
+                # a new one is confirmed is lost, so waiting on would be waiting blind.
+                raise RedisConnectionError(
+                    f"close() ended the subscription that receive({channel!r}) waited on; "
+                    "messages published meanwhile are lost: call receive() again to resubscribe"
+                )
             waiter = inbound.wait(channel, channel)
             try:
                 await waiter
