@@ -314,10 +314,15 @@ SERVER_KIT: dict[str, dict[str, str]] = {
         for http in ("httptools", "h11")
         for ws in ("websockets", "wsproto")
     },
-    "hypercorn": {
-        "cmd": "{python} -m hypercorn --bind {host}:{port} {app}",
-        "claims": "websocket,lifespan,websocket_denial,deflate",
-        "head-timeout": "20",
+    **{
+        f"hypercorn{'-tls' if tls else ''}": {
+            "cmd": "{python} -m hypercorn --bind {host}:{port} "
+            + ("--certfile {certfile} --keyfile {keyfile} " if tls else "")
+            + "{app}",
+            "claims": "websocket,lifespan,websocket_denial,deflate" + (",tls,http2" if tls else ""),
+            "head-timeout": "20",
+        }
+        for tls in (False, True)
     },
     "granian": {
         "cmd": "granian --interface asgi --host {host} --port {port} {app}",

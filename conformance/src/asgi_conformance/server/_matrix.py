@@ -110,7 +110,7 @@ def preamble_of(path: Path, default: str) -> str:
         return default
     text = path.read_text()
     cut = text.find("\n| server | failures |")
-    return text[:cut] if cut >= 0 else default
+    return text[:cut] if cut >= 0 else text
 
 
 __all__ = ["MARK", "load_embedded", "merge", "preamble_of", "render"]
