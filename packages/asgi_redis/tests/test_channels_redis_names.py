@@ -70,6 +70,27 @@ def test_encrypted_serializer_round_trips_and_hides_the_plaintext() -> None:
         )
 
 
+async def test_a_json_subclass_can_pass_its_encoder_to_json(make: Make) -> None:
+    import datetime
+
+    class DateEncoder(json.JSONEncoder):
+        def default(self, value: Any) -> Any:
+            if isinstance(value, datetime.date):
+                return value.isoformat()
+            return super().default(value)
+
+    class DatesAsText(JSONSerializer):
+        def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
+            return super().as_bytes(message, *args, cls=DateEncoder, **kwargs)
+
+    registry.register_serializer("test-dates", DatesAsText)
+    layer = await make(serializer_format="test-dates")
+    await layer.send("test.dates", {"type": "x", "on": datetime.date(2024, 5, 1)})
+    assert await layer.receive("test.dates") == {"type": "x", "on": "2024-05-01"}
+    packed = MsgPackSerializer().as_bytes({"n": 1}, use_bin_type=False)
+    assert MsgPackSerializer().from_bytes(packed, raw=False) == {"n": 1}
+
+
 def test_registry_accepts_classes_with_both_methods_only() -> None:
     class Noop:
         def serialize(self, message: Any) -> Any:

@@ -81,7 +81,7 @@ def _find_bad(value: Any, path: str) -> str | None:
 class DjangoMsgPackSerializer(BaseMessageSerializer):
     """msgpack plus datetime/date/time/timedelta/Decimal/UUID and lazy strings."""
 
-    def as_bytes(self, message: Any) -> bytes:
+    def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
         try:
             data: bytes = msgpack.packb(message, use_bin_type=True, default=_default)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -93,7 +93,7 @@ class DjangoMsgPackSerializer(BaseMessageSerializer):
             ) from exc
         return data
 
-    def from_bytes(self, data: bytes) -> Any:
+    def from_bytes(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         result: dict[str, Any] = msgpack.unpackb(
             data, raw=False, strict_map_key=False, ext_hook=_ext_hook
         )

@@ -22,6 +22,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import msgpack  # type: ignore[import-untyped]
 from asgiref.layers import (
     InvalidChannelLayerError,
     InvalidMessage,
@@ -103,12 +104,12 @@ class BaseMessageSerializer(abc.ABC):
         return Fernet(base64.urlsafe_b64encode(hashlib.sha256(raw).digest()))
 
     @abc.abstractmethod
-    def as_bytes(self, message: Any) -> bytes:
-        """The format: *message* to bytes."""
+    def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
+        """The format: *message* to bytes (extra arguments go to the format's encoder)."""
 
     @abc.abstractmethod
-    def from_bytes(self, data: bytes) -> Any:
-        """The format: bytes back to the message."""
+    def from_bytes(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        """The format: bytes back to the message (extra arguments go to its decoder)."""
 
     def serialize(self, message: Any) -> bytes:
         data = self.as_bytes(message)
@@ -154,33 +155,53 @@ def _json_default(value: object) -> object:
 
 class JSONSerializer(BaseMessageSerializer):
     """UTF-8 JSON as channels_redis writes it; bytes values travel as tagged base64
-    (asgiref's JSON serializer reads it, tags included)."""
+    (asgiref's JSON serializer reads it, tags included).
+
+    Extra arguments go to ``json.dumps``/``json.loads``, as in channels_redis, so a
+    subclass can call ``super().as_bytes(message, cls=DjangoJSONEncoder)``; an encoder
+    given that way (``cls`` or ``default``) replaces the bytes tagging.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plain: Serializer = get_serializer("json")
 
-    def as_bytes(self, message: Any) -> bytes:
+    def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
+        if "cls" not in kwargs:
+            kwargs.setdefault("default", _json_default)
         try:
-            return json.dumps(message, default=_json_default).encode("utf-8")
+            return json.dumps(message, *args, **kwargs).encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise _explain(message, exc) from exc
 
-    def from_bytes(self, data: bytes) -> Any:
+    def from_bytes(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return json.loads(data, *args, **kwargs)
         return self._plain.deserialize(data)
 
 
 class MsgPackSerializer(BaseMessageSerializer):
-    """msgpack with bytes and str kept apart (the default format)."""
+    """msgpack with bytes and str kept apart (the default format).
+
+    Extra arguments go to ``msgpack.packb``/``msgpack.unpackb`` (``default=``,
+    ``ext_hook=``...), as in channels_redis."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plain: Serializer = get_serializer("msgpack")
 
-    def as_bytes(self, message: Any) -> bytes:
+    def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
+        if args or kwargs:
+            try:
+                data: bytes = msgpack.packb(message, *args, **kwargs)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise _explain(message, exc) from exc
+            return data
         return self._plain.serialize(message)
 
-    def from_bytes(self, data: bytes) -> Any:
+    def from_bytes(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return msgpack.unpackb(data, *args, **kwargs)
         return self._plain.deserialize(data)
 
 
@@ -191,10 +212,10 @@ class Wrapped(BaseMessageSerializer):
         super().__init__(*args, **kwargs)
         self.inner = inner
 
-    def as_bytes(self, message: Any) -> bytes:
+    def as_bytes(self, message: Any, *args: Any, **kwargs: Any) -> bytes:
         return self.inner.serialize(message)
 
-    def from_bytes(self, data: bytes) -> Any:
+    def from_bytes(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         return self.inner.deserialize(data)
 
 
