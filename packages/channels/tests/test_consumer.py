@@ -93,11 +93,42 @@ async def test_as_asgi_sets_attributes_per_instance(echo: type[AsyncConsumer]) -
     assert echo.prefix == "echo"  # type: ignore[attr-defined]
 
 
-def test_as_asgi_rejects_unknown_attributes(echo: type[AsyncConsumer]) -> None:
-    with pytest.raises(TypeError, match="'colour'"):
-        echo.as_asgi(colour="red")
-    app = echo.as_asgi()
+async def test_as_asgi_passes_its_keywords_to_the_constructor(
+    echo: type[AsyncConsumer],
+) -> None:
+    app = echo.as_asgi(colour="red")
     assert app.consumer_class is echo  # type: ignore[attr-defined]
+    assert app.consumer_initkwargs == {"colour": "red"}  # type: ignore[attr-defined]
+    # The base constructor keeps unknown keywords as instance attributes.
+    assert echo(colour="red").colour == "red"  # type: ignore[attr-defined]
+    assert not hasattr(echo, "colour")
+
+
+class SchemaConsumer(AsyncConsumer):
+    """A consumer with its own constructor, as GraphQL integrations write them."""
+
+    def __init__(self, schema: dict[str, str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = schema
+
+    async def ask(self, message: dict[str, Any]) -> None:
+        await self.send({"type": "answer", "value": self.schema[message["field"]]})
+
+
+async def test_a_consumer_mounted_with_as_asgi_schema_gets_it_in_its_constructor() -> None:
+    app = SchemaConsumer.as_asgi(schema={"hello": "world"})
+    communicator = ApplicationCommunicator(app, SCOPE)
+    await communicator.send_input({"type": "ask", "field": "hello"})
+    assert await communicator.receive_output() == {"type": "answer", "value": "world"}
+    communicator.stop()
+
+
+async def test_as_asgi_app_returns_what_the_consumer_returns() -> None:
+    class Returning(AsyncConsumer):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+            return "done"
+
+    assert await Returning.as_asgi()({"type": "test"}, None, None) == "done"
 
 
 @pytest.mark.parametrize(

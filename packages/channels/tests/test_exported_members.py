@@ -70,7 +70,12 @@ PUBLIC_API = {
         "OriginValidator",
         "WebsocketDenier",
     ],
-    "channels.sessions": ["CookieMiddleware", "SessionMiddleware", "SessionMiddlewareStack"],
+    "channels.sessions": [
+        "CookieMiddleware",
+        "InstanceSessionWrapper",
+        "SessionMiddleware",
+        "SessionMiddlewareStack",
+    ],
     "channels.testing": [
         "ApplicationCommunicator",
         "ChannelsLiveServerTestCase",
@@ -81,6 +86,7 @@ PUBLIC_API = {
     "channels.testing.http": ["HttpCommunicator"],
     "channels.testing.live": ["ChannelsLiveServerTestCase"],
     "channels.testing.websocket": ["WebsocketCommunicator"],
+    "channels.utils": ["await_many_dispatch", "name_that_thing"],
     "channels.worker": ["Worker"],
 }
 

@@ -36,13 +36,13 @@ latin1 = st.text(st.characters(max_codepoint=255))
 
 
 @given(st.lists(st.tuples(latin1, latin1)))
-def test_normalize_headers_lowercases_names_and_keeps_values(pairs: list[tuple[str, str]]) -> None:
+def test_normalize_headers_keeps_names_and_values_as_given(pairs: list[tuple[str, str]]) -> None:
     result = normalize_headers(pairs)
-    assert result == [(n.encode("latin-1").lower(), v.encode("latin-1")) for n, v in pairs]
+    assert result == [(n.encode("latin-1"), v.encode("latin-1")) for n, v in pairs]
 
 
 def test_normalize_headers_forms_and_errors() -> None:
-    assert normalize_headers({"X-A": b"1"}) == [(b"x-a", b"1")]
+    assert normalize_headers({"X-A": b"1"}) == [(b"X-A", b"1")]
     assert normalize_headers(None) == []
     with pytest.raises(TypeError, match="Header value must be str or bytes, got int"):
         normalize_headers([("a", 1)])  # type: ignore[list-item]
@@ -55,7 +55,7 @@ def test_websocket_frames() -> None:
     assert websocket_accept("v1", [("A", "b")]) == {
         "type": "websocket.accept",
         "subprotocol": "v1",
-        "headers": [(b"a", b"b")],
+        "headers": [(b"A", b"b")],
     }
     assert websocket_close() == {"type": "websocket.close"}
     assert websocket_close(True) == {"type": "websocket.close", "code": 1000}
@@ -80,7 +80,7 @@ def test_http_frames_and_states() -> None:
     assert http_start(204, {"A": "b"}) == {
         "type": "http.response.start",
         "status": 204,
-        "headers": [(b"a", b"b")],
+        "headers": [(b"A", b"b")],
     }
     with pytest.raises(TypeError, match="status must be an int, got str"):
         http_start("200")  # type: ignore[arg-type]

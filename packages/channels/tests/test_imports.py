@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "channels.security.websocket",
     "channels.sessions",
     "channels.testing",
+    "channels.utils",
     "channels.worker",
     "channels.management.commands.runworker",
     "channels.generic.multiplex",
@@ -81,3 +82,22 @@ def test_imports_are_clean() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
+
+
+def test_import_channels_testing_makes_the_core_modules_attributes_of_channels() -> None:
+    # Test suites call channels.routing.ProtocolTypeRouter after a plain
+    # ``import channels`` once channels.testing is imported, as upstream allows.
+    code = (
+        "import django\n"
+        "from django.conf import settings\n"
+        "settings.configure(INSTALLED_APPS=['channels'])\n"
+        "django.setup()\n"
+        "import channels, channels.testing\n"
+        "for name in ('routing', 'layers', 'db', 'consumer'):\n"
+        "    getattr(channels, name)\n"
+        "channels.routing.ProtocolTypeRouter({})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -95,10 +95,17 @@ async def test_url_router_default_kwargs_of_path() -> None:
     assert app.scopes[0]["url_route"]["kwargs"] == {"flavour": "plain"}
 
 
-async def test_url_router_no_match_names_the_path() -> None:
+async def test_url_router_no_match_names_the_path_without_its_leading_slashes() -> None:
     router = URLRouter([path("a/", Recorder())])
-    with pytest.raises(ValueError, match=r"No route found for path '/b/'"):
-        await call(router, {"type": "http", "path": "/b/"})
+    with pytest.raises(ValueError, match=r"^No route found for path 'b/'\.$"):
+        await call(router, {"type": "http", "path": "//b/"})
+
+
+async def test_url_router_strips_every_leading_slash() -> None:
+    recorder = Recorder()
+    router = URLRouter([path("a/", recorder)])
+    await call(router, {"type": "http", "path": "///a/"})
+    assert len(recorder.scopes) == 1
 
 
 async def test_url_router_endpoint_must_match_whole_path() -> None:
@@ -178,3 +185,20 @@ def test_get_default_application_reads_settings() -> None:
         get_default_application()
     with override_settings(ASGI_APPLICATION=None), pytest.raises(ImproperlyConfigured):
         get_default_application()
+
+
+async def test_every_router_returns_what_the_routed_application_returns() -> None:
+    async def answer(scope: Any, receive: Any, send: Any) -> str:
+        return "from the app"
+
+    routers = [
+        (ProtocolTypeRouter({"http": answer}), {"type": "http", "path": "/"}),
+        (URLRouter([path("x/", answer)]), {"type": "http", "path": "/x/"}),
+        (
+            URLRouter([path("a/", URLRouter([path("b/", answer)]))]),
+            {"type": "http", "path": "/a/b/"},
+        ),
+        (ChannelNameRouter({"jobs": answer}), {"type": "channel", "channel": "jobs"}),
+    ]
+    for router, scope in routers:
+        assert await router(scope, _nothing, _discard) == "from the app"

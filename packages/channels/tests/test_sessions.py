@@ -36,7 +36,9 @@ async def test_cookie_middleware_parses_all_cookie_headers() -> None:
 async def test_cookie_middleware_needs_headers() -> None:
     app = CookieMiddleware(CookieEcho.as_asgi())
     communicator = ApplicationCommunicator(app, {"type": "channel"})
-    with pytest.raises(ValueError, match="needs a scope with 'headers'"):
+    with pytest.raises(
+        ValueError, match=r"^CookieMiddleware was passed a scope that did not have a headers key"
+    ):
         await communicator.wait()
 
 
@@ -44,7 +46,10 @@ async def test_session_middleware_needs_cookies() -> None:
     communicator = ApplicationCommunicator(
         SessionMiddleware(CookieEcho.as_asgi()), {"type": "http"}
     )
-    with pytest.raises(ValueError, match="wrap it in CookieMiddleware"):
+    with pytest.raises(
+        ValueError,
+        match=r"^No cookies in scope - SessionMiddleware needs to run inside of CookieMiddleware",
+    ):
         await communicator.wait()
 
 
@@ -69,7 +74,7 @@ class Counter(AsyncHttpConsumer):
 
 def _session_cookie(response: dict[str, Any]) -> str | None:
     for name, value in response["headers"]:
-        if name == b"set-cookie" and value.startswith(settings.SESSION_COOKIE_NAME.encode()):
+        if name == b"Set-Cookie" and value.startswith(settings.SESSION_COOKIE_NAME.encode()):
             return value.decode().split(";")[0].split("=", 1)[1]
     return None
 
@@ -102,7 +107,7 @@ async def test_emptied_session_deletes_the_cookie() -> None:
     response = await HttpCommunicator(
         SessionMiddlewareStack(Flush.as_asgi()), "GET", "/", headers=cookie
     ).get_response()
-    values = [v.decode() for n, v in response["headers"] if n == b"set-cookie"]
+    values = [v.decode() for n, v in response["headers"] if n == b"Set-Cookie"]
     assert len(values) == 1 and "Max-Age=0" in values[0]
 
 
@@ -118,7 +123,7 @@ async def test_session_changed_in_connect_is_saved_before_accept_goes_out() -> N
     assert connected
     # The accept carries the cookie, and the row already exists when the accept arrives.
     headers = dict(communicator.response_headers or [])
-    key = headers[b"set-cookie"].decode().split(";")[0].split("=", 1)[1]
+    key = headers[b"Set-Cookie"].decode().split(";")[0].split("=", 1)[1]
     stored = await database_sync_to_async(Session.objects.get)(session_key=key)
     assert stored.get_decoded() == {"seen": "yes"}
     await communicator.disconnect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -304,3 +305,56 @@ async def test_check_values_rejects_what_network_layers_cannot_carry() -> None:
         await layer.group_send("g", {"s": {1}})
     await layer.send("c", {"ok": [1, b"2", {"3": None}]})
     assert await layer.receive("c") == {"ok": [1, b"2", {"3": None}]}
+
+
+async def test_channels_view_has_upstreams_shape_and_follows_expiry(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(expiry=10, capacity=3)
+    await layer.send("inbox", {"type": "a"})
+    await layer.send("inbox", {"type": "b"})
+    view = layer.channels
+    assert list(view) == ["inbox"]
+    queue = view["inbox"]
+    assert (queue.qsize(), queue.empty(), queue.full(), queue.maxsize) == (2, False, False, 3)
+    assert [message["type"] for _, message in queue._queue] == ["a", "b"]
+    view.clear()  # a snapshot: the layer keeps its messages
+    assert layer.channels["inbox"].qsize() == 2
+    clock.now += 10
+    assert layer.channels == {}
+
+
+async def test_groups_view_maps_groups_to_channels_and_join_times(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(group_expiry=100)
+    before = time.time()
+    await layer.group_add("room", "alice")
+    await layer.group_add("room", "bob")
+    groups = layer.groups
+    assert sorted(groups["room"]) == ["alice", "bob"]
+    assert all(abs(joined - before) < 5 for joined in groups["room"].values())
+    clock.now += 100
+    assert layer.groups == {}
+
+
+async def test_upstream_housekeeping_helpers_exist_and_work(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(expiry=10)
+    await layer.send("inbox", {"type": "a"})
+    await layer.group_add("room", "alice")
+    await layer.group_add("lobby", "alice")
+    await layer.group_add("lobby", "bob")
+    clock.now += 10
+    layer._clean_expired()
+    assert layer._channels == {}
+    layer._remove_from_groups("alice")
+    assert layer.groups == {"lobby": {"bob": pytest.approx(time.time(), abs=30)}}
+
+
+def test_deprecated_name_checks_warn_and_still_validate() -> None:
+    layer = BaseChannelLayer()
+    with pytest.deprecated_call(match="use require_valid_channel_name instead"):
+        assert layer.valid_channel_name("chat.room") is True
+    with pytest.deprecated_call(match="use require_valid_group_name instead"):
+        assert layer.valid_group_name("room") is True
+    with pytest.deprecated_call(), pytest.raises(InvalidChannelName):
+        layer.valid_channel_name("bad name")
+    assert layer.invalid_name_error.format("Group").startswith(
+        "Group name must be a valid unicode string with length < 100 "
+    )

@@ -48,10 +48,11 @@ class _ScopeRequest:
 
 
 def _require_session(scope: Scope, action: str) -> None:
+    # The first sentence is upstream's, which tests match on.
     if "session" not in scope:
         raise ValueError(
-            f"Cannot {action}: scope has no 'session'; wrap the application in "
-            f"SessionMiddleware (AuthMiddlewareStack does)"
+            f"Cannot find session in scope. You should wrap your consumer in "
+            f"SessionMiddleware (AuthMiddlewareStack does); needed to {action}."
         )
 
 
@@ -81,7 +82,7 @@ async def login(scope: Scope, user: Any, backend: str | None = None) -> None:
     if user is None:
         user = scope.get("user")
     if user is None:
-        raise ValueError("login() needs a user, either as an argument or in scope['user']")
+        raise ValueError("User must be passed as an argument or must be present in the scope.")
     request = _ScopeRequest(scope)
     do_login = _auth_call("alogin", django_auth.login)
     await do_login(request, user, backend)
@@ -102,19 +103,24 @@ class UserLazyObject(LazyObject):  # type: ignore[type-arg]
     """Placeholder for ``scope["user"]`` until the middleware has resolved it."""
 
     def _setup(self) -> None:
-        raise ValueError("Accessing scope['user'] before AuthMiddleware has resolved it")
+        raise ValueError(
+            "Accessing scope user before it is ready: AuthMiddleware has not resolved it yet."
+        )
 
 
 class AuthMiddleware(BaseMiddleware):
     """Put the session's user into ``scope["user"]``; needs SessionMiddleware outside."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         scope = dict(scope)
-        _require_session(scope, "authenticate")
+        if "session" not in scope:
+            raise ValueError(
+                "AuthMiddleware cannot find session in scope. SessionMiddleware must be above it."
+            )
         user = UserLazyObject()
         scope["user"] = user
         user._wrapped = await get_user(scope)
-        await self.inner(scope, receive, send)
+        return await self.inner(scope, receive, send)
 
 
 def AuthMiddlewareStack(inner: ASGIApp) -> ASGIApp:

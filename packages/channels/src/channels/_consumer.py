@@ -7,6 +7,7 @@ stale-connection cleanup) and whose ``send`` blocks until the message left.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -80,7 +81,10 @@ class AsyncConsumer:
             if not _is_protocol_handler(name)
         )
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Subclasses in the wild take their own arguments (``__init__(self,
+        # schema, **kwargs)``) and pass the rest up, so the base accepts
+        # anything. Keywords that reach it become instance attributes.
         for key, value in kwargs.items():
             setattr(self, key, value)
 
@@ -88,19 +92,13 @@ class AsyncConsumer:
     def as_asgi(cls, **initkwargs: Any) -> ASGIApp:
         """Return an ASGI application that builds one consumer per connection.
 
-        Keyword arguments become instance attributes; each must already exist
-        on the class, as with Django's ``View.as_view``.
+        ``initkwargs`` go to the constructor, ``cls(**initkwargs)``, for every
+        connection; the base constructor turns them into instance attributes.
         """
-        for key in initkwargs:
-            if key.startswith("_") or not hasattr(cls, key):
-                raise TypeError(
-                    f"{cls.__name__}.as_asgi() got an unexpected keyword argument {key!r}: "
-                    f"only existing public class attributes can be overridden"
-                )
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> Any:
             consumer = cls(**initkwargs)
-            await consumer(scope, receive, send)
+            return await consumer(scope, receive, send)
 
         app.consumer_class = cls  # type: ignore[attr-defined]
         app.consumer_initkwargs = initkwargs  # type: ignore[attr-defined]
@@ -115,8 +113,14 @@ class AsyncConsumer:
             await self._serve(receive)
         except StopConsumer:
             await self._consumer_finished(None)
-        except BaseException as exc:
+        except asyncio.CancelledError as exc:
             await self._finish_quietly(exc)
+            raise
+        except BaseException as exc:
+            # A handler's error reaches the server at once, as upstream's does:
+            # no user code (``disconnect()``) runs first, only the framework's
+            # own bookkeeping (leaving ``groups``).
+            await self._release_quietly(exc)
             raise
 
     async def _serve(self, receive: Receive) -> None:
@@ -143,8 +147,17 @@ class AsyncConsumer:
         except Exception:
             logger.exception("Cleanup of %s after %r failed", type(self).__name__, exc)
 
+    async def _release_quietly(self, exc: BaseException) -> None:
+        try:
+            await self._consumer_failed(exc)
+        except Exception:
+            logger.exception("Cleanup of %s after %r failed", type(self).__name__, exc)
+
     async def _consumer_finished(self, exc: BaseException | None) -> None:
-        """Hook run once when the consumer stops; *exc* is why, or None for a clean stop."""
+        """Hook run once on a clean stop (*exc* None) or a cancellation (*exc*)."""
+
+    async def _consumer_failed(self, exc: BaseException) -> None:
+        """Hook run once when a handler raised *exc*; must not run user code."""
 
     def _resolve_handler(self, message: Message) -> Callable[[Message], Any]:
         name = handler_name(message)

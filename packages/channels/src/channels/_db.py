@@ -13,14 +13,15 @@ to the transaction of Django's TestCase, whose queries then failed with
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, overload
 
 from asgiref.sync import sync_to_async
 from django.db import connections
 
 __all__ = ["aclose_old_connections", "close_old_connections", "database_sync_to_async"]
 
+P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -31,9 +32,9 @@ def close_old_connections() -> None:
             connection.close_if_unusable_or_obsolete()
 
 
-def _closing(func: Callable[..., R]) -> Callable[..., R]:
+def _closing(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         close_old_connections()
         try:
             return func(*args, **kwargs)
@@ -45,23 +46,24 @@ def _closing(func: Callable[..., R]) -> Callable[..., R]:
 
 @overload
 def database_sync_to_async(
-    func: Callable[..., R], *, thread_sensitive: bool = True
-) -> Callable[..., Awaitable[R]]: ...
+    func: Callable[P, R], *, thread_sensitive: bool = True
+) -> Callable[P, Coroutine[Any, Any, R]]: ...
 
 
 @overload
 def database_sync_to_async(
     func: None = None, *, thread_sensitive: bool = True
-) -> Callable[[Callable[..., R]], Callable[..., Awaitable[R]]]: ...
+) -> Callable[[Callable[P, R]], Callable[P, Coroutine[Any, Any, R]]]: ...
 
 
 def database_sync_to_async(
-    func: Callable[..., R] | None = None, *, thread_sensitive: bool = True
+    func: Callable[P, R] | None = None, *, thread_sensitive: bool = True
 ) -> Any:
     """Like ``sync_to_async``, closing stale connections before and after the call.
 
     Use it as ``database_sync_to_async(func)``, as a bare decorator, or as
-    ``@database_sync_to_async(thread_sensitive=False)``.
+    ``@database_sync_to_async(thread_sensitive=False)``. The result keeps
+    *func*'s parameter types and returns a coroutine of its return type.
     """
     if func is None:
         return functools.partial(database_sync_to_async, thread_sensitive=thread_sensitive)

@@ -69,7 +69,9 @@ def normalize_headers(headers: HeaderInput) -> list[tuple[bytes, bytes]]:
             name, value = pair
         except (TypeError, ValueError):
             raise TypeError(f"Each header must be a (name, value) pair, got {pair!r}") from None
-        result.append((_as_bytes(name, "name").lower(), _as_bytes(value, "value")))
+        # Names keep the case they were given (``Content-Type``), as upstream's
+        # consumers send them; HTTP header names are case-insensitive anyway.
+        result.append((_as_bytes(name, "name"), _as_bytes(value, "value")))
     return result
 
 

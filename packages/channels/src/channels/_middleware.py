@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["BaseMiddleware"]
@@ -17,5 +19,5 @@ class BaseMiddleware:
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.inner(dict(scope), receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        return await self.inner(dict(scope), receive, send)

@@ -62,7 +62,7 @@ class ProtocolTypeRouter:
             require_application(app, f"ProtocolTypeRouter entry {key!r}")
         self.application_mapping = dict(application_mapping)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         scope_type = scope.get("type")
         try:
             application = self.application_mapping[scope_type]  # type: ignore[index]
@@ -71,7 +71,7 @@ class ProtocolTypeRouter:
                 f"No application configured for scope type {scope_type!r}; "
                 f"configured types are {sorted(self.application_mapping)}"
             ) from None
-        await application(scope, receive, send)
+        return await application(scope, receive, send)
 
 
 def require_application(app: object, where: str) -> None:
@@ -149,8 +149,7 @@ class URLRouter:
         self._compiled = [_Route(route) for route in self.routes]
 
     def match(self, path: str) -> tuple[_Route, str, tuple[Any, ...], dict[str, Any]] | None:
-        # Django's patterns match a path without its leading slash.
-        candidate = path[1:] if path.startswith("/") else path
+        candidate = path.lstrip("/")
         for route in self._compiled:
             found = route.pattern.match(candidate)
             if found is not None:
@@ -159,8 +158,10 @@ class URLRouter:
                 return route, remaining, tuple(args), merged
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = resolve_path(scope)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        # Django's patterns match a path without its leading slashes (all of
+        # them, as upstream: "//ws/x" routes like "/ws/x").
+        path = resolve_path(scope).lstrip("/")
         found = self.match(path)
         if found is None:
             raise ValueError(f"No route found for path {path!r}.")
@@ -175,7 +176,7 @@ class URLRouter:
             inner_scope["path_remaining"] = remaining
         else:
             inner_scope.pop("path_remaining", None)
-        await route.app(inner_scope, receive, send)
+        return await route.app(inner_scope, receive, send)
 
 
 class ChannelNameRouter:
@@ -190,7 +191,7 @@ class ChannelNameRouter:
     def channel_names(self) -> Sequence[str]:
         return list(self.application_mapping)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if "channel" not in scope:
             raise ValueError(
                 f"ChannelNameRouter needs a 'channel' key in the scope (scope type "
@@ -204,4 +205,4 @@ class ChannelNameRouter:
                 f"No application configured for channel {channel!r}; configured channels "
                 f"are {sorted(self.application_mapping)}"
             ) from None
-        await application(scope, receive, send)
+        return await application(scope, receive, send)

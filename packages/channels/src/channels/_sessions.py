@@ -23,7 +23,12 @@ from django.utils.http import http_date
 from ._db import database_sync_to_async
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CookieMiddleware", "SessionMiddleware", "SessionMiddlewareStack"]
+__all__ = [
+    "CookieMiddleware",
+    "InstanceSessionWrapper",
+    "SessionMiddleware",
+    "SessionMiddlewareStack",
+]
 
 _SETUP_MESSAGES = ("http.response.start", "websocket.accept")
 
@@ -34,7 +39,7 @@ def _cookie_header(build: Callable[[HttpResponse], None], key: str) -> tuple[byt
     response = HttpResponse()
     build(response)
     value = response.cookies[key].output(header="").strip()
-    return (b"set-cookie", value.encode("latin-1"))
+    return (b"Set-Cookie", value.encode("latin-1"))
 
 
 class CookieMiddleware:
@@ -43,17 +48,18 @@ class CookieMiddleware:
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if "headers" not in scope:
             raise ValueError(
-                f"CookieMiddleware needs a scope with 'headers' (HTTP or WebSocket), got "
-                f"scope type {scope.get('type')!r}"
+                f"CookieMiddleware was passed a scope that did not have a headers key "
+                f"(make sure it is only passed HTTP or WebSocket connections); got scope "
+                f"type {scope.get('type')!r}"
             )
         cookies: dict[str, str] = {}
         for name, value in scope["headers"]:
             if name.lower() == b"cookie":
                 cookies.update(parse_cookie(value.decode("latin-1")))
-        await self.inner(dict(scope, cookies=cookies), receive, send)
+        return await self.inner(dict(scope, cookies=cookies), receive, send)
 
     @classmethod
     def set_cookie(
@@ -144,33 +150,60 @@ def _persist(session: SessionBase, message: Message, had_cookie: bool) -> None:
     )
 
 
+class InstanceSessionWrapper:
+    """One connection's session: found from its cookie, saved before the first response.
+
+    Upstream's name and shape (``scope``, ``activated``, ``resolve_session()``,
+    ``send()``). A scope that already has a session (an outer
+    ``SessionMiddleware``) is passed through untouched: the outer one saves it.
+    """
+
+    #: Messages before which a changed session is saved, with its cookie riding on them.
+    save_message_types: tuple[str, ...] = _SETUP_MESSAGES
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        self.cookie_name: str = settings.SESSION_COOKIE_NAME
+        self.session_store = _session_store()
+        self.scope: dict[str, Any] = dict(scope)
+        self.real_send = send
+        self.activated = "session" not in self.scope
+        if self.activated and "cookies" not in self.scope:
+            raise ValueError(
+                "No cookies in scope - SessionMiddleware needs to run inside of "
+                "CookieMiddleware (SessionMiddlewareStack does both)."
+            )
+        self._pending = self.activated
+
+    async def resolve_session(self) -> None:
+        """Load the session the cookie names (or a new, empty one) into the scope."""
+        if self.activated:
+            self.scope["session"] = self.session_store(self.scope["cookies"].get(self.cookie_name))
+
+    async def send(self, message: Message) -> Any:
+        """The application's ``send``: saves the session before the first response."""
+        if self._pending and message["type"] in self.save_message_types:
+            self._pending = False
+            message = dict(message)
+            had_cookie = self.cookie_name in self.scope["cookies"]
+            await database_sync_to_async(_persist)(self.scope["session"], message, had_cookie)
+        return await self.real_send(message)
+
+    async def save_session(self) -> None:
+        """Save the session now (for changes made after the connection was set up)."""
+        session: SessionBase = self.scope["session"]
+        await database_sync_to_async(session.save)()
+
+
 class SessionMiddleware:
     """Put a Django session in ``scope["session"]``; needs ``CookieMiddleware`` outside it."""
 
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if "cookies" not in scope:
-            raise ValueError(
-                "SessionMiddleware needs scope['cookies']: wrap it in CookieMiddleware "
-                "(SessionMiddlewareStack does both)"
-            )
-        had_cookie = settings.SESSION_COOKIE_NAME in scope["cookies"]
-        session = _session_store()(scope["cookies"].get(settings.SESSION_COOKIE_NAME))
-        scope = dict(scope, session=session)
-        persist = database_sync_to_async(_persist)
-        pending = True
-
-        async def send_with_session(message: Message) -> None:
-            nonlocal pending
-            if pending and message["type"] in _SETUP_MESSAGES:
-                pending = False
-                message = dict(message)
-                await persist(session, message, had_cookie)
-            await send(message)
-
-        await self.inner(scope, receive, send_with_session)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        wrapper = InstanceSessionWrapper(scope, send)
+        await wrapper.resolve_session()
+        return await self.inner(wrapper.scope, receive, wrapper.send)
 
 
 def SessionMiddlewareStack(inner: ASGIApp) -> ASGIApp:

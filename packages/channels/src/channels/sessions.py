@@ -1,5 +1,15 @@
 """Cookie parsing and Django sessions for connections."""
 
-from ._sessions import CookieMiddleware, SessionMiddleware, SessionMiddlewareStack
+from ._sessions import (
+    CookieMiddleware,
+    InstanceSessionWrapper,
+    SessionMiddleware,
+    SessionMiddlewareStack,
+)
 
-__all__ = ["CookieMiddleware", "SessionMiddleware", "SessionMiddlewareStack"]
+__all__ = [
+    "CookieMiddleware",
+    "InstanceSessionWrapper",
+    "SessionMiddleware",
+    "SessionMiddlewareStack",
+]

@@ -23,7 +23,7 @@ class Hello(AsyncHttpConsumer):
         self.disconnects.append("disconnect")
 
 
-async def test_send_response_with_dict_headers() -> None:
+async def test_send_response_with_dict_headers_keeps_header_name_case() -> None:
     disconnects: list[str] = []
     communicator = HttpCommunicator(
         Hello.as_asgi(disconnects=disconnects), "POST", "/hello/", body=b"abc"
@@ -31,7 +31,7 @@ async def test_send_response_with_dict_headers() -> None:
     response = await communicator.get_response()
     assert response == {
         "status": 201,
-        "headers": [(b"content-type", b"text/plain"), (b"x-raw", b"1")],
+        "headers": [(b"Content-Type", b"text/plain"), (b"X-Raw", b"1")],
         "body": b"got:abc",
     }
     await communicator.wait()  # the consumer stopped by itself after the response

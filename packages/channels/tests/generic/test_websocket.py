@@ -166,7 +166,7 @@ async def test_accept_with_subprotocol_and_headers(kind: dict[str, Any]) -> None
     calls: list[Any] = []
     communicator = WebsocketCommunicator(_echo(kind, calls), "/ws/", subprotocols=["chat.v2"])
     assert await communicator.connect() == (True, "chat.v2")
-    assert communicator.response_headers == [(b"x-extra", b"yes")]
+    assert communicator.response_headers == [(b"X-Extra", b"yes")]  # case kept, as upstream
     await communicator.disconnect()
     assert calls == [("connect", None), ("disconnect", 1000)]
 
@@ -238,40 +238,44 @@ async def test_send_and_close(kind: dict[str, Any]) -> None:
     assert calls[-1] == ("disconnect", 1000)
 
 
-# --- state machine ----------------------------------------------------------------
+# --- state is bookkeeping, never a gate on sending ----------------------------------
 
 
-class SyncMisuse(WebsocketConsumer):
+class SyncEager(WebsocketConsumer):
     def connect(self) -> None:
         if self.scope["path"] == "/send-first/":
-            self.send(text_data="too early")
+            self.send(text_data="no accept needed")
+            return
         self.accept()
         self.accept()
+        self.send(text_data="after two accepts")
 
 
-class AsyncMisuse(AsyncWebsocketConsumer):
+class AsyncEager(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         if self.scope["path"] == "/send-first/":
-            await self.send(text_data="too early")
+            await self.send(text_data="no accept needed")
+            return
         await self.accept()
         await self.accept()
+        await self.send(text_data="after two accepts")
 
 
-@pytest.mark.parametrize("misuse", [SyncMisuse, AsyncMisuse])
-async def test_send_before_accept_is_an_error(misuse: Any) -> None:
-    communicator = WebsocketCommunicator(misuse.as_asgi(), "/send-first/")
-    with pytest.raises(
-        RuntimeError, match="Cannot send: the WebSocket must be connected, but it is connecting"
-    ):
-        await communicator.connect()
-
-
-@pytest.mark.parametrize("misuse", [SyncMisuse, AsyncMisuse])
-async def test_accept_twice_is_an_error(misuse: Any) -> None:
-    communicator = WebsocketCommunicator(misuse.as_asgi(), "/twice/")
+@pytest.mark.parametrize("eager", [SyncEager, AsyncEager])
+async def test_send_before_accept_goes_out_and_accepts_implicitly(eager: Any) -> None:
+    communicator = WebsocketCommunicator(eager.as_asgi(), "/send-first/")
     assert await communicator.connect() == (True, None)
-    with pytest.raises(RuntimeError, match=r"Cannot accept: .* but it is connected"):
-        await communicator.receive_output()
+    assert await communicator.receive_from() == "no accept needed"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("eager", [SyncEager, AsyncEager])
+async def test_accept_twice_sends_both_and_later_sends_still_go_out(eager: Any) -> None:
+    communicator = WebsocketCommunicator(eager.as_asgi(), "/twice/")
+    assert await communicator.connect() == (True, None)
+    assert await communicator.receive_output() == {"type": "websocket.accept", "subprotocol": None}
+    assert await communicator.receive_from() == "after two accepts"
+    await communicator.disconnect()
 
 
 async def test_close_is_sent_once(kind: dict[str, Any]) -> None:
@@ -338,7 +342,9 @@ async def test_disconnect_once_after_server_close(kind: dict[str, Any]) -> None:
     assert [c for c in calls if c[0] == "disconnect"] == [("disconnect", 4002)]
 
 
-async def test_disconnect_once_when_a_handler_raises(kind: dict[str, Any]) -> None:
+async def test_a_handler_error_propagates_without_disconnect_but_groups_are_left(
+    kind: dict[str, Any],
+) -> None:
     layer = get_channel_layer()
     assert layer is not None
     calls: list[Any] = []
@@ -347,7 +353,8 @@ async def test_disconnect_once_when_a_handler_raises(kind: dict[str, Any]) -> No
     await communicator.send_to(text_data="explode")
     with pytest.raises(RuntimeError, match="handler blew up"):
         await communicator.wait()
-    assert [c for c in calls if c[0] == "disconnect"] == [("disconnect", 1011)]
+    # As upstream: disconnect() runs only on websocket.disconnect, never before the error.
+    assert [c for c in calls if c[0] == "disconnect"] == []
     # The group was left too: a group message no longer lands in the old channel.
     old_channel = next(c[1] for c in calls if c[0] == "channel")
     await layer.group_send("g1", {"type": "group.ping", "text": "x"})
@@ -421,11 +428,13 @@ async def test_bad_frame_crashes_one_consumer_and_others_keep_serving(
     await healthy.disconnect()
 
 
-async def test_disconnect_once_when_the_layer_fails_at_setup(kind: dict[str, Any]) -> None:
+async def test_a_layer_failing_at_setup_propagates_without_running_disconnect(
+    kind: dict[str, Any],
+) -> None:
     calls: list[Any] = []
     layers = {"default": {"BACKEND": "channels_tests_app.UnreachableLayer"}}
     with override_settings(CHANNEL_LAYERS=layers):
         communicator = WebsocketCommunicator(_echo(kind, calls, groups=["g"]), "/ws/")
         with pytest.raises(ConnectionError, match="broker unreachable"):
             await communicator.connect()
-    assert calls == [("disconnect", 1011)]
+    assert calls == []

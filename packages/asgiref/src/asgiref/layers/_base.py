@@ -7,6 +7,7 @@ Every layer (in-memory, Redis, RabbitMQ, shared memory, third-party) subclasses
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -47,6 +48,13 @@ class BaseChannelLayer:
 
     MAX_NAME_LENGTH: ClassVar[int] = MAX_NAME_LENGTH
     extensions: list[str] = []
+    #: Upstream's message template for a bad name (``.format("Channel")``); kept for
+    #: code that builds its own errors from it. Our errors also say what was wrong.
+    invalid_name_error: ClassVar[str] = (
+        "{} name must be a valid unicode string with length < "
+        + str(MAX_NAME_LENGTH)
+        + " containing only ASCII alphanumerics, hyphens, underscores, or periods."
+    )
 
     def __init__(
         self,
@@ -84,6 +92,24 @@ class BaseChannelLayer:
 
     def non_local_name(self, name: str) -> str:
         return non_local_name(name)
+
+    def valid_channel_name(self, name: str, receive: bool = False) -> bool:
+        """Deprecated alias of :meth:`require_valid_channel_name`, as upstream's."""
+        warnings.warn(
+            "valid_channel_name is deprecated, use require_valid_channel_name instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.require_valid_channel_name(name, receive=receive)
+
+    def valid_group_name(self, name: str) -> bool:
+        """Deprecated alias of :meth:`require_valid_group_name`, as upstream's."""
+        warnings.warn(
+            "valid_group_name is deprecated, use require_valid_group_name instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.require_valid_group_name(name)
 
     # The interface ------------------------------------------------------------
 

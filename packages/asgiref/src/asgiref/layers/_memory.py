@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Mapping
-from time import monotonic
+from time import monotonic, time
 from typing import Any, Final
 
 from ._base import BaseChannelLayer
@@ -33,6 +33,7 @@ from ._capacity import CapacityPattern
 from ._copy import copy_message, is_flat
 from ._errors import ChannelFull, InvalidChannelLayerError
 from ._memory_groups import GroupRegistry
+from ._memory_views import QueueView, group_view, to_wall_clock
 from ._message import validate_message
 from ._names import require_valid_channel_name, require_valid_group_name
 
@@ -191,6 +192,49 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     async def close(self) -> None:
         """Nothing to release: queues live as long as the layer object."""
+
+    # Upstream's shapes, for tests that look inside --------------------------------
+
+    @property
+    def channels(self) -> dict[str, QueueView]:
+        """Snapshot: channel -> its queue of ``(expiry timestamp, message)``.
+
+        Lists the channels that hold messages or are being received on, as
+        upstream's dict of queues did; changing it does not change the layer.
+        """
+        with self._lock:
+            now, wall = monotonic(), time()
+            self._expire(now)
+            return {
+                name: QueueView(
+                    [(to_wall_clock(d, now, wall), m) for d, m in state.messages if d > now],
+                    self.get_capacity(name),
+                )
+                for name, state in self._channels.items()
+                if state.waiters or any(d > now for d, _ in state.messages)
+            }
+
+    @property
+    def groups(self) -> dict[str, dict[str, float]]:
+        """Snapshot: group -> {channel: join timestamp}, as upstream's ``groups``."""
+        with self._lock:
+            now = monotonic()
+            self._groups.expire(now)
+            return group_view(self._groups.snapshot(), self.group_expiry, now, time())
+
+    def _clean_expired(self) -> None:
+        """Drop expired messages and memberships now (upstream's housekeeping hook).
+
+        The layer runs this itself on every call; it stays a method because test
+        suites written for upstream wrap it (with a lock, say).
+        """
+        with self._lock:
+            self._expire(monotonic())
+
+    def _remove_from_groups(self, channel: str) -> None:
+        """Remove *channel* from every group (upstream's helper, kept for the same reason)."""
+        with self._lock:
+            self._groups.remove_channel(channel)
 
     # Internals (called with the lock held) ---------------------------------------
 

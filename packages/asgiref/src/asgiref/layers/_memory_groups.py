@@ -72,6 +72,15 @@ class GroupRegistry:
             if deadline is not None and deadline <= now:
                 self.discard(group, channel)
 
+    def remove_channel(self, channel: str) -> None:
+        """Remove *channel* from every group (its log entries expire as stale)."""
+        for group in [group for group, members in self._groups.items() if channel in members]:
+            self.discard(group, channel)
+
+    def snapshot(self) -> dict[str, dict[str, float]]:
+        """A copy of group -> {channel: membership deadline}."""
+        return {group: dict(members) for group, members in self._groups.items()}
+
     def clear(self) -> None:
         self._groups.clear()
         self._log.clear()

@@ -28,8 +28,8 @@ class AsyncHttpConsumer(AsyncConsumer):
 
     interrupt_types: ClassVar[frozenset[str]] = frozenset({"http.disconnect"})
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.body: list[bytes] = []
         self._response = HttpResponseState.PENDING
         self._disconnected = False

@@ -2,10 +2,15 @@
 
 Invariants:
 
-* ``accept`` is legal only while connecting; ``send`` only while connected.
+* The state (connecting, connected, closed) is bookkeeping, never a gate on
+  sending, as upstream's consumers: a multiplexer accepts once for its
+  children and turns their ``accept`` into a no-op, and their sends must
+  still leave. A ``send`` while connecting counts as the accept (servers
+  accept the socket implicitly on the first ``websocket.send``).
 * ``close`` is idempotent: once closed, further closes send nothing.
-* ``disconnect()`` runs exactly once per consumer, whichever way the socket
-  ends (client close, server close, handler exception, server shutdown).
+* ``disconnect()`` runs at most once per consumer: on the client's close, a
+  server close, the consumer's own ``StopConsumer`` and server shutdown.
+  A handler exception propagates at once; only the groups are left.
   :meth:`WebsocketProtocol.claim_disconnect` is the single gate for that.
 """
 
@@ -93,6 +98,11 @@ class WebsocketProtocol:
             for group in self.groups:
                 await layer.group_discard(group, self.channel_name)
 
+    async def _release_groups(self) -> None:
+        """After a handler crashed: leave the groups, but run no user code."""
+        if self.claim_disconnect():
+            await self._leave_groups()
+
     def _group_layer(self) -> Any:
         layer = self.channel_layer
         if layer is None or not hasattr(layer, "group_add"):
@@ -103,14 +113,18 @@ class WebsocketProtocol:
         return layer
 
     def _accept_frame(self, subprotocol: str | None, headers: HeaderInput) -> Message:
-        self._ws_state.require(WebsocketState.CONNECTING, action="accept")
         frame = websocket_accept(subprotocol, headers)
-        self._ws_state = WebsocketState.CONNECTED
+        self._mark_connected()
         return frame
 
     def _send_frame(self, text_data: str | None, bytes_data: bytes | None) -> Message:
-        self._ws_state.require(WebsocketState.CONNECTED, action="send")
-        return websocket_send(text_data, bytes_data)
+        frame = websocket_send(text_data, bytes_data)
+        self._mark_connected()
+        return frame
+
+    def _mark_connected(self) -> None:
+        if self._ws_state is WebsocketState.CONNECTING:
+            self._ws_state = WebsocketState.CONNECTED
 
     def _close_frame(self, code: int | bool | None, reason: str | None) -> Message | None:
         if self._ws_state is WebsocketState.CLOSED:

@@ -27,8 +27,8 @@ logger = logging.getLogger("channels.consumer")
 class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
     """Synchronous WebSocket consumer: override connect, receive and disconnect."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._init_protocol()
 
     def websocket_connect(self, message: Message) -> None:
@@ -87,6 +87,9 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
         if not self._disconnect_claimed:
             await database_sync_to_async(self._run_disconnect)(self._exit_code(exc))
 
+    async def _consumer_failed(self, exc: BaseException) -> None:
+        await self._release_groups()
+
 
 class JsonWebsocketConsumer(JsonCodec, WebsocketConsumer):
     """WebSocket consumer that speaks JSON text frames."""
@@ -104,8 +107,8 @@ class JsonWebsocketConsumer(JsonCodec, WebsocketConsumer):
 class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
     """Asynchronous WebSocket consumer: override connect, receive and disconnect."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._init_protocol()
 
     async def websocket_connect(self, message: Message) -> None:
@@ -163,6 +166,9 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
     async def _consumer_finished(self, exc: BaseException | None) -> None:
         if not self._disconnect_claimed:
             await self._run_disconnect(self._exit_code(exc))
+
+    async def _consumer_failed(self, exc: BaseException) -> None:
+        await self._release_groups()
 
 
 class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer):

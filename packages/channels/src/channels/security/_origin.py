@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from .._types import ASGIApp, Receive, Scope, Send
@@ -118,7 +119,7 @@ def _origin_header(scope: Scope) -> bytes | None:
 class WebsocketDenier:
     """ASGI app that refuses a WebSocket before accepting it (or 403s HTTP)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "http":
             await send({"type": "http.response.start", "status": 403, "headers": []})
             await send({"type": "http.response.body", "body": b"Forbidden origin"})
@@ -152,15 +153,14 @@ class OriginValidator:
     def valid_origin(self, origin: SplitResult | None) -> bool:
         return origin_allowed(origin, self.allowed_origins)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] not in ("http", "websocket"):
             raise ValueError(
                 f"OriginValidator guards 'http' and 'websocket' scopes, got {scope['type']!r}"
             )
         if self.valid_origin(parse_origin(_origin_header(scope))):
-            await self.application(scope, receive, send)
-        else:
-            await WebsocketDenier()(scope, receive, send)
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
 
 
 def _allowed_hosts() -> list[str]:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from asgiref.testing import ApplicationCommunicator
 
+# Upstream's testing package imports these, and test suites rely on that:
+# after ``import channels.testing``, ``channels.routing.URLRouter`` (and the
+# others) are reachable from a plain ``import channels``.
+from .. import consumer, db, layers, routing  # noqa: F401
 from ._communicators import HttpCommunicator, WebsocketCommunicator
 
 __all__ = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -40,28 +39,60 @@ class _FailFastCommunicator(ApplicationCommunicator):
 
     Also opens the login gate (see ``user=``) before the first input reaches
     the application, whichever method sends it.
+
+    Invariant: no output message is ever lost. ``receive_output`` waits in
+    the caller's task; when the caller is cancelled (``asyncio.wait_for``
+    around it), the read it started is cancelled too, and a message that read
+    had already taken is kept for the next call.
     """
 
     _gate: LoginGate
+    _taken: list[Any]
 
     async def send_input(self, message: Any) -> None:
         await self._gate.open()
         await super().send_input(message)
 
+    def _kept(self) -> list[Any]:
+        # Set lazily: the base class's __init__ starts the application first.
+        if not hasattr(self, "_taken"):
+            self._taken = []
+        return self._taken
+
     async def receive_output(self, timeout: float = 1) -> Any:
-        if self.output_queue.empty() and not self.future.done():
+        kept = self._kept()
+        if kept:
+            return kept.pop(0)
+        if not self.output_queue.empty():
+            return self.output_queue.get_nowait()
+        if not self.future.done():
             getter = asyncio.ensure_future(self.output_queue.get())
-            await asyncio.wait(
-                {getter, self.future}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            if getter.done():
-                return getter.result()
-            getter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await getter
-            if not self.future.done():
-                timeout = 0  # nothing arrived in time: let the base class time out and cancel
-        return await super().receive_output(timeout)
+            try:
+                await asyncio.wait(
+                    {getter, self.future}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                if not getter.done():
+                    # A pending get leaves its message in the queue when cancelled.
+                    getter.cancel()
+                elif not getter.cancelled():
+                    # Taken just as we were cancelled: keep it for the next call.
+                    kept.append(getter.result())
+            if kept:
+                return kept.pop(0)
+        if self.future.done():
+            if not self.future.cancelled():
+                self.future.result()  # the application's crash, at once
+            raise asyncio.TimeoutError("the application finished without sending anything")
+        self.future.cancel()
+        await asyncio.wait({self.future})
+        raise asyncio.TimeoutError(f"the application sent nothing within {timeout} s")
+
+    async def receive_nothing(self, timeout: float = 0.1, interval: float = 0.01) -> bool:
+        if self._kept():
+            return False
+        result: bool = await super().receive_nothing(timeout, interval)
+        return result
 
 
 class WebsocketCommunicator(_FailFastCommunicator):
@@ -96,6 +127,12 @@ class WebsocketCommunicator(_FailFastCommunicator):
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
             return False, response.get("code", 1000)
+        if response["type"] == "websocket.send":
+            # A send before any accept accepts the socket implicitly, as servers
+            # do; the frame itself is kept for receive_from().
+            self._kept().insert(0, response)
+            self.response_headers = []
+            return True, None
         if response["type"] != "websocket.accept":
             raise AssertionError(
                 f"Expected 'websocket.accept' or 'websocket.close', got {response['type']!r}"

@@ -63,9 +63,9 @@ class LoginGate:
         if user is None:
             self._open.set()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         await self._open.wait()
-        await self.application(scope, receive, send)
+        return await self.application(scope, receive, send)
 
     async def open(self) -> None:
         if self._open.is_set():
