@@ -10,6 +10,7 @@ exactly one rule, the way real servers have broken it:
 - ``leak-trailers``: trailer fields are kept, unbounded, for the life of the process;
 - ``no-host-check``: HTTP/1.1 requests without Host, or with two, are served;
 - ``drop-last-on-half-close``: the request read last before end-of-input is not answered;
+- ``pass-header-crlf``: header values from the app are written as they are (CR/LF included);
 - ``skip-utf8`` / ``close-1000``: see tiny_websocket.
 """
 
@@ -80,7 +81,7 @@ async def read_body(reader: Any, headers: list[tuple[bytes, bytes]], bugs: set[s
     return body
 
 
-async def run_http(app: Any, scope: dict[str, Any], body: bytes) -> bytes:
+async def run_http(app: Any, scope: dict[str, Any], body: bytes, bugs: set[str]) -> bytes:
     sent: list[dict[str, Any]] = []
     messages = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -95,6 +96,9 @@ async def run_http(app: Any, scope: dict[str, Any], body: bytes) -> bytes:
     except Exception:
         return b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n"
     start = sent[0]
+    values = b"".join(value for _, value in start.get("headers", []))
+    if (b"\r" in values or b"\n" in values) and "pass-header-crlf" not in bugs:
+        return b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n"
     content = b"".join(m.get("body", b"") for m in sent[1:])
     head = f"HTTP/1.1 {start['status']} OK\r\n".encode()
     head += b"".join(k + b": " + v + b"\r\n" for k, v in start.get("headers", []))
@@ -146,7 +150,7 @@ async def serve(app: Any, bugs: set[str], reader: Any, writer: Any) -> None:
             if "drop-last-on-half-close" in bugs and await ends_input(reader):
                 break
             scope = scope_of("http", method, target, headers, writer)
-            writer.write(await run_http(app, scope, body))
+            writer.write(await run_http(app, scope, body, bugs))
             await writer.drain()
             if fields.get(b"connection", b"").lower() == b"close":
                 break

@@ -132,6 +132,9 @@ async def http_app(scope: Scope, receive: Receive, send: Send) -> None:
         await _files(scope, send, path[1:])
     elif path == "/trailers":
         await _trailers(scope, send)
+    elif path == "/inject":
+        await _start(send, scope, headers=[(b"x-inject", b"a\r\nx-evil: 1\r\n\r\nbody")])
+        await send({"type": "http.response.body", "body": b"safe", "more_body": False})
     elif path == "/events":
         await _respond(send, scope, json.dumps(events(params.get("key", ""))).encode())
     else:

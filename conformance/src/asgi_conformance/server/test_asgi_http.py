@@ -147,6 +147,18 @@ def test_exception_after_response_start_ends_the_response(server_kit: Kit) -> No
         )
 
 
+def test_header_injection_from_the_app_never_reaches_the_wire(server_kit: Kit) -> None:
+    """RFC 9110 §5.5 and ASGI "Response Start - send event": a header value with CR/LF from
+    the app is refused (500, or the connection closed) or sanitised; it never splits the
+    response into extra header fields."""
+    with server_kit.connect() as conn:
+        conn.send(request("GET", "/inject"))
+        response = conn.read_response()
+        assert_no_leak(conn)
+    if response is not None:
+        assert response.header("x-evil") is None, f"the app's CR/LF split a header: {response}"
+
+
 def test_pathsend_extension(server_kit: Kit) -> None:
     """ASGI "Path Send" extension: http.response.pathsend sends the file's bytes."""
     server_kit.require("pathsend")

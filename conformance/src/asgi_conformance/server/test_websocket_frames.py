@@ -101,6 +101,25 @@ def test_fragmented_message_with_interleaved_ping(server_kit: Kit) -> None:
     assert second is not None and (second.opcode, second.payload) == (TEXT, b"hello"), second
 
 
+@pytest.mark.parametrize("size", [0, 125])
+def test_ping_is_answered_with_its_payload(server_kit: Kit, size: int) -> None:
+    """RFC 6455 §5.5.2 and §5.5.3: a ping (0 to 125 bytes) is answered by a pong with the
+    same application data."""
+    payload = b"p" * size
+    with open_websocket(server_kit) as conn:
+        conn.send(frame(PING, payload))
+        answer = read_frame(conn)
+    assert answer is not None and (answer.opcode, answer.payload) == (PONG, payload), answer
+
+
+def test_empty_text_message_round_trips(server_kit: Kit) -> None:
+    """RFC 6455 §5.6: a text message may be empty (a zero-length final frame)."""
+    with open_websocket(server_kit) as conn:
+        conn.send(frame(TEXT, b""))
+        echoed = read_frame(conn)
+    assert echoed is not None and (echoed.opcode, echoed.payload) == (TEXT, b""), echoed
+
+
 def test_unsolicited_pong_is_ignored(server_kit: Kit) -> None:
     """RFC 6455 §5.5.3: an unsolicited pong needs no response; the connection goes on."""
     with open_websocket(server_kit) as conn:
