@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
 import pytest
@@ -46,16 +45,22 @@ async def test_a_consumer_with_its_own_constructor_gets_the_as_asgi_keywords() -
 
 
 class Child(AsyncJsonWebsocketConsumer):
+    stream = ""  # set by the multiplexer
+
     async def connect(self) -> None:
         await self.accept()  # replaced with a no-op by the multiplexer
-        await self.send_json({"hello": self.scope["path"]})
+        await self.send_json({"stream": self.stream, "payload": {"hello": self.scope["path"]}})
 
     async def receive_json(self, content: Any) -> None:
-        await self.send_json({"echo": content})
+        await self.send_json({"stream": self.stream, "payload": {"echo": content}})
 
 
 class Multiplexer(AsyncJsonWebsocketConsumer):
-    """Children share the socket's ``send``; only the multiplexer accepts."""
+    """Children share the socket's ``send``; only the multiplexer accepts.
+
+    Each child sends through its own ``send`` although, as far as it knows,
+    its socket was never accepted.
+    """
 
     children = {"a": Child, "b": Child}
 
@@ -65,16 +70,13 @@ class Multiplexer(AsyncJsonWebsocketConsumer):
         self.instances: dict[str, AsyncJsonWebsocketConsumer] = {}
         for name, child_class in self.children.items():
             child = child_class(*args)
+            child.stream = name
             child.accept = self._accept_for_child  # type: ignore[method-assign]
-            child.send_json = partial(self._send_for_child, name)  # type: ignore[method-assign]
             self.instances[name] = child
             self.inboxes[name] = asyncio.Queue()
 
     async def _accept_for_child(self, subprotocol: str | None = None) -> None:
         """The socket is accepted once, by the multiplexer."""
-
-    async def _send_for_child(self, name: str, content: Any, close: bool = False) -> None:
-        await self.send_json({"stream": name, "payload": content})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         children = [
