@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,12 +114,6 @@ class Kit:
     def connect(self, kind: str = "main", app: str = APP, timeout: float = 10.0) -> Connection:
         return Connection.open(self.server(kind, app).target, timeout)
 
-    def exchange(self, raw: bytes, method: str = "GET", kind: str = "main") -> Connection:
-        """Open a connection and send ``raw``; the caller reads the answer."""
-        conn = self.connect(kind)
-        conn.send(raw)
-        return conn
-
     def events(self, key: str, timeout: float = 10.0, until: int = 1) -> list[str]:
         """What the app recorded under ``key``, waiting until ``until`` events arrived."""
         deadline = time.monotonic() + timeout
@@ -131,14 +126,16 @@ class Kit:
                 return [str(event) for event in found]
             time.sleep(0.05)
 
-    def scope(self, path: str = "/scope", *headers: tuple[str, str], kind: str = "main") -> dict:  # type: ignore[type-arg]
+    def scope(
+        self, path: str = "/scope", *headers: tuple[str, str], kind: str = "main"
+    ) -> dict[str, Any]:
         with self.connect(kind) as conn:
             conn.send(request("GET", path, *headers))
             response = conn.read_response()
         assert response is not None and response.status == 200, (
             f"expected 200 from GET {path}, got {response and response.status}"
         )
-        data: dict = json.loads(response.body)  # type: ignore[type-arg]
+        data: dict[str, Any] = json.loads(response.body)
         return data
 
     def close(self) -> None:

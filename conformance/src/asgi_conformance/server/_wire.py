@@ -16,10 +16,6 @@ from dataclasses import dataclass, field
 HOST = "127.0.0.1"
 
 
-class NoResponse(AssertionError):
-    """The server sent nothing (or not enough) within the timeout."""
-
-
 @dataclass(frozen=True)
 class Target:
     """Where a started server listens."""
@@ -261,7 +257,6 @@ def request(
 __all__ = [
     "HOST",
     "Connection",
-    "NoResponse",
     "Response",
     "Target",
     "client_tls_context",
