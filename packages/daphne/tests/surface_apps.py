@@ -10,8 +10,18 @@ async def _reply(send, payload):
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
+async def _websocket(receive, send):
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while (message := await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": json.dumps(sorted(message))})
+
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
+        return
+    if scope["type"] == "websocket":
+        await _websocket(receive, send)
         return
     path = scope["path"]
     if path == "/messages":

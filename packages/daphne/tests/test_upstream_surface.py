@@ -192,3 +192,23 @@ def test_twisted_understands_fd_endpoints_through_the_installed_plugin():
         [sys.executable, "-c", FD_PLUGIN_SCRIPT], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "AdoptedStreamServerEndpoint True", result.stderr
+
+
+@pytest.mark.parametrize("target", [b"/\xc3\xa4\xc3\xb6", b"/?q=\xc3\xa4"])
+def test_a_request_target_with_non_ascii_bytes_is_a_bad_request(pool, stack, raw, target):
+    host, port = pool.get(APP, **stack)
+    response = raw((host, port), b"GET " + target + b" HTTP/1.0\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+async def test_a_received_websocket_message_carries_only_the_key_it_uses(pool, stack):
+    import json
+
+    import websockets
+
+    host, port = pool.get(APP, **stack)
+    async with websockets.connect(f"ws://{host}:{port}/") as socket:
+        await socket.send(b"\x00\xff")
+        assert json.loads(await socket.recv()) == ["bytes", "type"]
+        await socket.send("text")
+        assert json.loads(await socket.recv()) == ["text", "type"]

@@ -169,12 +169,20 @@ class BaseDaphneTestingInstance:
             setup=self.process_setup,
             teardown=self.process_teardown,
         )
+        # Daemonic, so a server whose ``with`` block never ran its exit (the test was
+        # interrupted) dies with the test process instead of keeping it from exiting.
+        self.process.daemon = True
         self.process.start()
-        if self.process.ready.wait(self.startup_timeout) and self.process.port.value:
-            self.port = self.process.port.value
-            return self
-        report = None if self.process.errors.empty() else self.process.errors.get(timeout=5)
-        self._stop()
+        started = False
+        try:
+            if self.process.ready.wait(self.startup_timeout) and self.process.port.value:
+                self.port = self.process.port.value
+                started = True
+                return self
+            report = None if self.process.errors.empty() else self.process.errors.get(timeout=5)
+        finally:
+            if not started:
+                self._stop()
         if report is None:
             raise RuntimeError("Daphne did not start up, no error caught")
         raise RuntimeError(f"Daphne did not start up:\n{report[1]}")

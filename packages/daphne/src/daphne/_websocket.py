@@ -199,7 +199,7 @@ class WebSocketConnection:
 
     def on_message(self, payload: bytes, is_binary: bool) -> None:
         if is_binary:
-            self._push({"type": "websocket.receive", "bytes": payload, "text": None})
+            self._push({"type": "websocket.receive", "bytes": payload})
         else:
             self._push({"type": "websocket.receive", "text": payload.decode("utf-8")})
 
