@@ -121,6 +121,18 @@ def test_missing_or_repeated_host_is_400(server, raw, head):
     assert status_of(reply) == 400, reply[:200]
 
 
+@pytest.mark.parametrize("value", [b"exa mple.test", b"user@kit.test", b"kit.test/path", b"a:b:c"])
+def test_a_host_that_is_not_host_and_port_is_400(server, raw, value):
+    reply = raw(server, b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n")
+    assert status_of(reply) == 400
+
+
+@pytest.mark.parametrize("value", [b"example.test:8000", b"[2001:db8::1]:443", b"10.0.0.1", b""])
+def test_a_valid_or_empty_host_is_served(server, raw, value):
+    reply = raw(server, b"GET / HTTP/1.1\r\nHost: " + value + b"\r\nConnection: close\r\n\r\n")
+    assert status_of(reply) == 200
+
+
 def test_http10_without_host_is_served(server, raw):
     reply = raw(server, b"GET / HTTP/1.0\r\n\r\n")
     assert status_of(reply) == 200

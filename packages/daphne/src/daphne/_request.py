@@ -8,6 +8,8 @@ raises :class:`Reject` with the status to answer.
 
 from __future__ import annotations
 
+import re
+
 from ._types import RawHeaders
 
 #: RFC 9112 3: a method longer than any the server implements is answered 501. The longest
@@ -17,6 +19,13 @@ MAX_METHOD_LENGTH = 32
 #: A chunked request's trailer section, all fields together (and, with httptools, any other
 #: chunk framing that arrives without body data), answered with 431 above this.
 MAX_TRAILER_SIZE = 8192
+
+
+# RFC 3986 3.2.2: an IP literal in brackets or a reg-name (IPv4 addresses are reg-names too),
+# then an optional port.
+_HOST = re.compile(
+    rb"(?:\[[0-9A-Za-z:.!$&'()*+,;=_~-]+\]|[0-9A-Za-z.!$&'()*+,;=_~%-]*)(?::[0-9]*)?"
+)
 
 
 class Reject(Exception):
@@ -117,18 +126,24 @@ def is_websocket_upgrade(headers: RawHeaders) -> bool:
 
 
 def host_problem(version: str, headers: RawHeaders) -> str | None:
-    """RFC 9112 3.2: an HTTP/1.1 request has exactly one ``Host``, any request at most one.
+    """RFC 9112 3.2: an HTTP/1.1 request has exactly one ``Host``, any request at most one,
+    and its value is ``uri-host [":" port]`` (RFC 3986; it may be empty).
 
-    Returns what is wrong (the server answers 400), or None. Two hosts could be read
-    differently by a proxy in front and by the application behind it.
+    Returns what is wrong (the server answers 400), or None. Two hosts, or one with a path,
+    userinfo or spaces in it, could be read differently by a proxy in front and by the
+    application behind it.
     """
     count = 0
-    for name, _ in headers:
+    host = b""
+    for name, value in headers:
         if len(name) == 4 and name.lower() == b"host":
             count += 1
-    if count == 1 or (count == 0 and version == "1.0"):
-        return None
-    return f"expected one Host header in an HTTP/{version} request, got {count}"
+            host = value
+    if count > 1 or (count == 0 and version != "1.0"):
+        return f"expected one Host header in an HTTP/{version} request, got {count}"
+    if host and _HOST.fullmatch(host) is None:
+        return f"expected 'host[:port]' as the Host header, got {host[:60]!r}"
+    return None
 
 
 def check_version_and_host(version: str, headers: RawHeaders) -> None:
