@@ -1,7 +1,7 @@
 """The pytest plugin of the server kit (registered through the ``pytest11`` entry point).
 
 It adds the ``--server-*`` options and two fixtures, ``server_kit`` (the session's
-:class:`~asgi_conformance.server._kit.Kit`) and ``observe`` (record what a server did
+:class:`~asgi_conformance.server._kit.Kit`) and ``server_observe`` (record what a server did
 where the specification leaves a choice). Registering it costs nothing: it starts
 nothing until a check asks for ``server_kit``.
 """
@@ -102,8 +102,8 @@ def server_kit(
 
 
 @pytest.fixture
-def observe(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """``observe("what the server did")``: an outcome where the spec leaves a choice."""
+def server_observe(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``server_observe("what the server did")``: an outcome where the spec leaves a choice."""
 
     def record(value: str) -> None:
         request.node.user_properties.append(("observed", value))
@@ -111,4 +111,11 @@ def observe(request: pytest.FixtureRequest) -> Callable[[str], None]:
     return record
 
 
-__all__ = ["USAGE", "observe", "options_from", "pytest_addoption", "pytest_configure", "server_kit"]
+__all__ = [
+    "USAGE",
+    "options_from",
+    "pytest_addoption",
+    "pytest_configure",
+    "server_kit",
+    "server_observe",
+]

@@ -106,7 +106,7 @@ def test_disconnect_mid_request_reaches_the_app(server_kit: Kit) -> None:
 
 
 def test_disconnect_mid_response_reaches_the_app(
-    server_kit: Kit, observe: Callable[[str], None]
+    server_kit: Kit, server_observe: Callable[[str], None]
 ) -> None:
     """ASGI "Disconnect - receive event": a client that leaves during a streamed response
     makes receive() return http.disconnect (send() may also raise OSError); the kit records
@@ -117,7 +117,7 @@ def test_disconnect_mid_response_reaches_the_app(
         assert conn.read_until(b"\r\n\r\n", 10.0) is not None, "expected a response head"
     events = server_kit.events(key, timeout=15.0)
     assert "http.disconnect" in events, f"expected http.disconnect in the app, got {events}"
-    observe(", ".join(events))
+    server_observe(", ".join(events))
 
 
 def test_exception_before_response_is_500_without_traceback(server_kit: Kit) -> None:
@@ -173,8 +173,8 @@ def test_zerocopy_extension(server_kit: Kit) -> None:
     assert response.status == 200 and response.body.startswith(b"pathsend and zerocopy"), response
 
 
-def test_extensions_advertised(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_extensions_advertised(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """ASGI "Extensions": the scope's extensions dict names what the server supports; the
     kit records the names."""
     scope = _scope(server_kit, request("GET", "/scope"))
-    observe(", ".join(sorted(scope.get("extensions") or {})) or "none")
+    server_observe(", ".join(sorted(scope.get("extensions") or {})) or "none")

@@ -117,14 +117,16 @@ def test_dropped_connection_reaches_the_app_as_1006(server_kit: Kit) -> None:
     assert events and events[0].startswith("disconnect 1006"), events
 
 
-def test_close_reason_reaches_the_app(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_close_reason_reaches_the_app(
+    server_kit: Kit, server_observe: Callable[[str], None]
+) -> None:
     """ASGI spec 2.4 "Disconnect - receive event" reason: whether the client's close reason
     reaches the app (older servers send no reason); the kit records it."""
     events = _disconnect_event(server_kit, frame(CLOSE, close_payload(4002, b"why")))
-    observe("reason delivered" if events and events[0].endswith("why") else f"{events}")
+    server_observe("reason delivered" if events and events[0].endswith("why") else f"{events}")
 
 
-def test_send_before_accept(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_send_before_accept(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """ASGI "Send - send event": the spec does not say what websocket.send before
     websocket.accept does; the kit records what the client sees and what the app saw."""
     key = server_kit.key()
@@ -132,20 +134,20 @@ def test_send_before_accept(server_kit: Kit, observe: Callable[[str], None]) -> 
     conn.close()
     time.sleep(0.2)
     events = server_kit.events(key, timeout=2.0)
-    observe(f"client got {response.status if response else 'a close'}; app: {events}")
+    server_observe(f"client got {response.status if response else 'a close'}; app: {events}")
 
 
-def test_app_exit_before_accept(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_app_exit_before_accept(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """ASGI "Connect - receive event": an app that returns without accepting or closing has
     not accepted; the server must not answer 101. The status it answers is recorded."""
     conn, response = upgrade(server_kit, handshake("/ws/exit"))
     conn.close()
     assert response is None or response.status != 101, describe(response)
-    observe(str(response.status) if response else "closed")
+    server_observe(str(response.status) if response else "closed")
 
 
 def test_app_exception_after_accept_closes_the_socket(
-    server_kit: Kit, observe: Callable[[str], None]
+    server_kit: Kit, server_observe: Callable[[str], None]
 ) -> None:
     """ASGI "Error Handling" and RFC 6455 §7.4.1: an app that raises after accepting ends the
     connection (the kit records the close code; 1011 is "internal error") and no traceback
@@ -154,4 +156,6 @@ def test_app_exception_after_accept_closes_the_socket(
         closing = next_close(conn, 10.0)
         assert closing is not None or conn.eof, "expected the connection to end"
         assert_no_leak(conn)
-    observe(f"close {closing.close_code()}" if closing else "TCP close without a close frame")
+    server_observe(
+        f"close {closing.close_code()}" if closing else "TCP close without a close frame"
+    )

@@ -78,7 +78,7 @@ def test_http10_closes_after_the_response(server_kit: Kit) -> None:
         assert conn.closed_by_server(5.0), "expected the server to close after the response"
 
 
-def test_http10_keep_alive(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_http10_keep_alive(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """RFC 9112 Appendix C.2.2: keeping an HTTP/1.0 connection alive on request is optional;
     the kit records whether a second request on the same connection is served."""
     with server_kit.connect() as conn:
@@ -87,7 +87,7 @@ def test_http10_keep_alive(server_kit: Kit, observe: Callable[[str], None]) -> N
         assert first is not None and first.status == 200, describe(first)
         conn.send(request("GET", "/again", version="HTTP/1.0"))
         second = conn.read_response(timeout=5.0)
-    observe("kept alive" if second is not None else "closed")
+    server_observe("kept alive" if second is not None else "closed")
 
 
 def test_expect_100_continue_gets_an_interim_response(server_kit: Kit) -> None:
@@ -158,13 +158,15 @@ def test_response_trailers(server_kit: Kit) -> None:
     assert ("x-kit-trailer", "done") in response.trailers, response.trailers
 
 
-def test_unknown_http11_minor_version(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_unknown_http11_minor_version(
+    server_kit: Kit, server_observe: Callable[[str], None]
+) -> None:
     """RFC 9110 §2.5: a server may treat HTTP/1.2 as 1.1 (or refuse it); the kit records
     the status it answers."""
     with server_kit.connect() as conn:
         conn.send(b"GET / HTTP/1.2\r\nHost: kit.test\r\n\r\n")
         response = conn.read_response()
-    observe(str(response.status) if response else "closed")
+    server_observe(str(response.status) if response else "closed")
 
 
 def test_responses_carry_a_date(server_kit: Kit) -> None:
@@ -181,11 +183,13 @@ def test_content_length_with_leading_zeros_is_valid(server_kit: Kit) -> None:
     assert (response.status, response.body) == (200, b"hello"), describe(response)
 
 
-def test_asterisk_form_options(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_asterisk_form_options(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """RFC 9112 §3.2.4: "OPTIONS * HTTP/1.1" targets the server itself; how an ASGI server
     maps it (to the app with path "*", or answered itself) is its choice; recorded."""
     with server_kit.connect() as conn:
         conn.send(b"OPTIONS * HTTP/1.1\r\nHost: kit.test\r\n\r\n")
         response = conn.read_response()
         assert_no_leak(conn)
-    observe(f"{response.status} path {response.header('x-kit-path')}" if response else "closed")
+    server_observe(
+        f"{response.status} path {response.header('x-kit-path')}" if response else "closed"
+    )

@@ -98,9 +98,9 @@ def test_no_subprotocol_header_when_none_chosen(server_kit: Kit) -> None:
     assert response.header("sec-websocket-protocol") is None, response.headers
 
 
-def test_handshake_refusal_status(server_kit: Kit, observe: Callable[[str], None]) -> None:
+def test_handshake_refusal_status(server_kit: Kit, server_observe: Callable[[str], None]) -> None:
     """RFC 6455 §4.2.1: which error status a request with Upgrade: websocket but no key
     gets is the server's choice; the kit records it."""
     conn, response = upgrade(server_kit, handshake("/ws/echo", omit=("Sec-WebSocket-Key",)))
     conn.close()
-    observe(str(response.status) if response else "closed")
+    server_observe(str(response.status) if response else "closed")
