@@ -70,6 +70,19 @@ async def read_reply(
         raise
 
 
+async def _closed_by_server(connection: AbstractConnection) -> bool:
+    """Whether the server closed *connection* (or left unread data on it) since its last
+    reply; checked before a command is written, when resending is still safe."""
+    if not connection.is_connected:
+        return False  # connects on the next command
+    # can_read() since redis-py 8, where can_read_destructive() is deprecated.
+    check = getattr(connection, "can_read", None) or connection.can_read_destructive
+    try:
+        return bool(await check())
+    except (RedisConnectionError, OSError):
+        return True
+
+
 def _direct(connection: AbstractConnection) -> tuple[float | None, float]:
     """Make writes on *connection* skip the per-write timeout task.
 
@@ -143,20 +156,34 @@ class ShardClient:
                 connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
                 lane.saved_timeout, lane.timeout = _direct(connection)
                 lane.connection = connection
+            elif await _closed_by_server(connection):
+                # Stale after a server restart, say: nothing was sent yet, so reconnect.
+                await connection.disconnect()
             try:
                 await connection.send_command(*args)
                 return await read_reply(connection, lane.timeout)
             except (RedisConnectionError, RedisTimeout, OSError, asyncio.TimeoutError):
-                # Stale after a server restart, say: the pool path retries with backoff.
+                # The command may have run before the reply was lost: sending it again
+                # could deliver a message twice (delivery is at most once). Raise; the
+                # next command reconnects.
                 await connection.disconnect()
-                return await self.redis.execute_command(*args)
+                raise
         finally:
             lane.busy = False
 
     def _build(self, spec: HostSpec) -> Any:
         options = dict(spec.options)
-        # A pooled connection can be stale after a server restart: retry on a fresh one.
-        options.setdefault("retry", Retry(ExponentialBackoff(cap=1.0, base=0.05), 3))
+        # Retry connecting (a server restarting refuses connections for a moment), never
+        # a command whose reply was lost: it may have run (delivery is at most once). A
+        # pooled connection the server closed meanwhile is replaced when checked out.
+        options.setdefault(
+            "retry",
+            Retry(
+                ExponentialBackoff(cap=1.0, base=0.05),
+                3,
+                supported_errors=(ConnectionRefusedError,),
+            ),
+        )
         # A burst of concurrent sends waits for a free connection instead of failing
         # with "Too many connections" (max_connections, default 100, still applies).
         if spec.kind == "url":
