@@ -169,8 +169,8 @@ class AsyncConsumer:
         handler = getattr(self, name, None)
         if handler is None or not callable(handler):
             raise ValueError(
-                f"No handler for message type {message['type']!r}: "
-                f"{type(self).__name__} has no method {name!r}"
+                f"No handler for message type {message['type']} "
+                f"({type(self).__name__} has no method {name!r})"
             )
         return handler  # type: ignore[no-any-return]
 

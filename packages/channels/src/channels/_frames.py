@@ -32,22 +32,26 @@ HeaderInput = Mapping[str | bytes, str | bytes] | Iterable[tuple[str | bytes, st
 def handler_name(message: Mapping[str, Any]) -> str:
     """Map a message ``type`` to the consumer method that handles it.
 
-    ``"websocket.receive"`` becomes ``"websocket_receive"``. A leading
-    underscore is refused so that a peer cannot reach private methods.
+    ``"websocket.receive"`` becomes ``"websocket_receive"``. A name with a
+    leading underscore (from ``_x`` or ``.x``) is refused so that a peer
+    cannot reach private methods.
     """
+    # Each error starts with upstream's wording, which tests match on.
     if "type" not in message:
-        raise ValueError(f"Incoming message has no 'type' key: keys are {sorted(message)}")
+        raise ValueError(f"Incoming message has no 'type' attribute (keys are {sorted(message)})")
     message_type = message["type"]
     if not isinstance(message_type, str):
         raise ValueError(
             f"Message 'type' must be a str, got {type(message_type).__name__} {message_type!r}"
         )
-    if not message_type or message_type.startswith("_"):
+    name = message_type.replace(".", "_")
+    # Checked after the replacement: ".private" must not reach "_private" either.
+    if not name or name.startswith("_"):
         raise ValueError(
-            f"Malformed message type {message_type!r}: it must be non-empty and must not "
-            f"start with an underscore"
+            f"Malformed type in message (leading underscore): {message_type!r} would map to "
+            f"the method {name!r}; types must be non-empty and start with neither '_' nor '.'"
         )
-    return message_type.replace(".", "_")
+    return name
 
 
 def _as_bytes(value: str | bytes, what: str) -> bytes:
