@@ -344,3 +344,19 @@ def test_the_command_line_turns_forwarded_on(cli_server, free_port):
         scope = _scope(("127.0.0.1", port), {"Forwarded": "for=203.0.113.77:5555;proto=https"})
     assert scope["client"] == ["203.0.113.77", 5555]
     assert scope["scheme"] == "https"
+
+
+def test_a_close_frame_without_a_code_reaches_the_app_as_1005(server, record, wait_for):
+    with socket.create_connection(server, timeout=10) as sock:
+        sock.sendall(
+            b"GET /ws/echo?" + record.query.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n" + WS_HEADERS + b"\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101 ")
+        sock.sendall(b"\x88\x80\x00\x00\x00\x00")  # a masked close frame with no payload
+        assert sock.recv(2)[:1] == b"\x88"
+    wait_for(lambda: any(e.get("event") == "disconnect" for e in record.events()))
+    assert {"event": "disconnect", "code": 1005, "reason": ""} in record.events()

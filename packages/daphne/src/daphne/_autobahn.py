@@ -201,6 +201,8 @@ class _AutobahnSide(WebSocketServerProtocol):
         self.bridge.on_message(payload, isBinary)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        if code is None and wasClean:
+            code = 1005  # a close frame without a status code (RFC 6455 7.1.5; ASGI says 1005)
         self.bridge.on_close(code, reason)
 
 
