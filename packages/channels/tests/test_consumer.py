@@ -71,7 +71,7 @@ def test_handler_names() -> None:
     assert get_handler_name({"type": "chat.message.new"}) == "chat_message_new"
     with pytest.raises(ValueError, match="underscore"):
         get_handler_name({"type": "_private.thing"})
-    with pytest.raises(ValueError, match="^Incoming message has no 'type' attribute"):
+    with pytest.raises(ValueError, match=r"^Incoming message has no 'type' attribute"):
         get_handler_name({"text": "x"})
     with pytest.raises(ValueError, match="must be a str"):
         get_handler_name({"type": 5})
