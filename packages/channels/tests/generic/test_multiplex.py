@@ -296,3 +296,22 @@ def test_every_client_frame_gets_exactly_one_answer(frames: list[tuple[str, Any]
         await communicator.disconnect()
 
     asyncio.run(exchange())
+
+
+class SendsWithoutAccept(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        await self.send_json({"hi": "no accept needed"})
+
+
+class ImplicitDemux(AsyncJsonWebsocketDemultiplexer):
+    applications: ClassVar[dict[str, Any]] = {"eager": SendsWithoutAccept.as_asgi()}
+
+
+async def test_a_child_that_sends_before_accepting_is_accepted_implicitly() -> None:
+    communicator = WebsocketCommunicator(ImplicitDemux.as_asgi(), "/mux/")
+    assert (await communicator.connect())[0]
+    assert await communicator.receive_json_from() == {
+        "stream": "eager",
+        "payload": {"hi": "no accept needed"},
+    }
+    await communicator.disconnect()

@@ -90,10 +90,13 @@ class StreamChild:
             await self._closed(code)
             self.deliver_disconnect(code)
         elif kind == "websocket.send":
+            if not self.decided.done():
+                # A send before any accept accepts implicitly, as a server does.
+                self.open = True
+                self._decide(None)
             if not self.open:
                 raise RuntimeError(
-                    f"Stream {self.name!r} sent websocket.send while not open "
-                    f"(accept first, and not after close)"
+                    f"Stream {self.name!r} sent websocket.send after its stream was closed"
                 )
             await self.parent.stream_send(self, message)
         else:
