@@ -159,7 +159,7 @@ def test_non_pattern_route_is_refused() -> None:
 
 async def test_scope_without_path_is_refused() -> None:
     router = URLRouter([path("a/", Recorder())])
-    with pytest.raises(ValueError, match="'path'"):
+    with pytest.raises(ValueError, match=r"^No 'path' key in connection scope, cannot route URLs"):
         await call(router, {"type": "channel"})
 
 
@@ -168,9 +168,12 @@ async def test_channel_name_router() -> None:
     router = ChannelNameRouter({"thumbnails": first, "emails": second})
     await call(router, {"type": "channel", "channel": "emails"})
     assert first.scopes == [] and second.scopes[0]["channel"] == "emails"
-    with pytest.raises(ValueError, match=r"'unknown'.*\['emails', 'thumbnails'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"^No application configured for channel name 'unknown'.*\['emails', 'thumbnails'\]",
+    ):
         await call(router, {"type": "channel", "channel": "unknown"})
-    with pytest.raises(ValueError, match="'channel' key"):
+    with pytest.raises(ValueError, match=r"^ChannelNameRouter got a scope without a 'channel' key"):
         await call(router, {"type": "http"})
 
 

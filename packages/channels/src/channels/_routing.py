@@ -129,7 +129,10 @@ def resolve_path(scope: Scope) -> str:
         return str(scope["path_remaining"])
     path = scope.get("path")
     if not isinstance(path, str):
-        raise ValueError(f"URLRouter needs a str 'path' in the scope, got {path!r}")
+        raise ValueError(
+            f"No 'path' key in connection scope, cannot route URLs (URLRouter needs a str "
+            f"'path', got {path!r})"
+        )
     root_path = scope.get("root_path") or ""
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
@@ -194,15 +197,16 @@ class ChannelNameRouter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if "channel" not in scope:
             raise ValueError(
-                f"ChannelNameRouter needs a 'channel' key in the scope (scope type "
-                f"'channel', as runworker builds); got scope type {scope.get('type')!r}"
+                f"ChannelNameRouter got a scope without a 'channel' key. Did you make sure "
+                f"it's only being used for 'channel' type messages? (got scope type "
+                f"{scope.get('type')!r})"
             )
         channel = scope["channel"]
         try:
             application = self.application_mapping[channel]
         except KeyError:
             raise ValueError(
-                f"No application configured for channel {channel!r}; configured channels "
-                f"are {sorted(self.application_mapping)}"
+                f"No application configured for channel name {channel!r}; configured "
+                f"channels are {sorted(self.application_mapping)}"
             ) from None
         return await application(scope, receive, send)
