@@ -99,15 +99,7 @@ class Connection:
 
     def shutdown_write(self) -> None:
         """Half-close: the server sees end-of-input but can still write to us."""
-        raw = self.sock
-        if isinstance(raw, ssl.SSLSocket):
-            raw = socket.socket(fileno=raw.fileno())  # a plain FIN under the TLS layer
-            try:
-                raw.shutdown(socket.SHUT_WR)
-            finally:
-                raw.detach()
-            return
-        raw.shutdown(socket.SHUT_WR)
+        self.sock.shutdown(socket.SHUT_WR)
 
     def _fill(self, deadline: float) -> bool:
         """Read once more into the buffer; False on EOF/reset or when the deadline passed."""
