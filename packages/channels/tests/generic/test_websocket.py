@@ -438,3 +438,32 @@ async def test_a_layer_failing_at_setup_propagates_without_running_disconnect(
         with pytest.raises(ConnectionError, match="broker unreachable"):
             await communicator.connect()
     assert calls == []
+
+
+class SyncTagged(JsonWebsocketConsumer):
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kw: Any):
+        super().receive(text_data=text_data, bytes_data=bytes_data, tag="sync")
+
+    def receive_json(self, content: Any, **kwargs: Any) -> None:
+        self.send_json({"content": content, **kwargs})
+
+
+class AsyncTagged(AsyncJsonWebsocketConsumer):
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kw: Any
+    ) -> None:
+        await super().receive(text_data=text_data, bytes_data=bytes_data, tag="async")
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        await self.send_json({"content": content, **kwargs})
+
+
+@pytest.mark.parametrize(("consumer", "tag"), [(SyncTagged, "sync"), (AsyncTagged, "async")])
+async def test_json_receive_passes_extra_keywords_to_receive_json(consumer: Any, tag: str) -> None:
+    communicator = WebsocketCommunicator(consumer.as_asgi(), "/")
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to([1])
+    assert await communicator.receive_json_from() == {"content": [1], "tag": tag}
+    await communicator.send_to(bytes_data=b"ab")
+    with pytest.raises(ValueError, match=r"^No text section for incoming WebSocket frame!"):
+        await communicator.receive_from()

@@ -55,7 +55,7 @@ class WebsocketBinding(Binding, AsyncJsonWebsocketConsumer):
         if message.get("stream") == self.stream:
             await self.send_json(message["payload"])
 
-    async def receive_json(self, content: Any) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
         pk = content.get("pk") if isinstance(content, dict) else None
         try:

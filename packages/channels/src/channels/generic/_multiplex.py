@@ -172,7 +172,9 @@ class AsyncJsonWebsocketDemultiplexer(AsyncJsonWebsocketConsumer):
                 return code
         return None
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         if text_data is None:
             await self.send_error(f"expected a JSON text frame, got {len(bytes_data or b'')} bytes")
             return
@@ -183,7 +185,7 @@ class AsyncJsonWebsocketDemultiplexer(AsyncJsonWebsocketConsumer):
             return
         await self.receive_json(content)
 
-    async def receive_json(self, content: Any) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("stream"), str):
             await self.send_error(
                 f'expected {{"stream": "<name>", "payload": ...}}, got {_preview(content)}'

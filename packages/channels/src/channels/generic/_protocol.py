@@ -48,7 +48,10 @@ def json_text(text_data: str | None, bytes_data: bytes | None) -> str:
     """Return the text of a frame that must carry JSON, or say what arrived instead."""
     if text_data is None:
         size = len(bytes_data or b"")
-        raise ValueError(f"Expected a text frame holding JSON, got a binary frame of {size} bytes")
+        raise ValueError(
+            f"No text section for incoming WebSocket frame! Expected a text frame holding "
+            f"JSON, got a binary frame of {size} bytes"
+        )
     return text_data
 
 

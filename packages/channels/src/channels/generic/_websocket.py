@@ -94,10 +94,13 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
 class JsonWebsocketConsumer(JsonCodec, WebsocketConsumer):
     """WebSocket consumer that speaks JSON text frames."""
 
-    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        self.receive_json(self.decode_json(json_text(text_data, bytes_data)))
+    def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        # Extra keywords reach receive_json, as upstream's (subclasses pass context that way).
+        self.receive_json(self.decode_json(json_text(text_data, bytes_data)), **kwargs)
 
-    def receive_json(self, content: Any) -> None:
+    def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with each decoded JSON frame."""
 
     def send_json(self, content: Any, close: bool | int = False) -> None:
@@ -174,10 +177,13 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
 class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer):
     """Asynchronous WebSocket consumer that speaks JSON text frames."""
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.receive_json(await self.decode_json(json_text(text_data, bytes_data)))
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        content = await self.decode_json(json_text(text_data, bytes_data))
+        await self.receive_json(content, **kwargs)
 
-    async def receive_json(self, content: Any) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with each decoded JSON frame."""
 
     async def send_json(self, content: Any, close: bool | int = False) -> None:
