@@ -305,6 +305,13 @@ def test_forwarded_is_read_only_when_enabled(pool, stack):
     assert scope["scheme"] == "https"
 
 
+def test_with_both_enabled_forwarded_wins_and_x_forwarded_for_is_the_fallback(pool, stack):
+    address = pool.get(proxy_headers_forwarded=True, **X_HEADERS, **stack)
+    both = {"Forwarded": "for=203.0.113.8", "X-Forwarded-For": "203.0.113.9"}
+    assert _scope(address, both)["client"][0] == "203.0.113.8"
+    assert _scope(address, {"X-Forwarded-For": "203.0.113.9"})["client"][0] == "203.0.113.9"
+
+
 @pytest.mark.parametrize(
     "value",
     ["unknown", "<script>alert(1)</script>", "203.0.113.5, not-an-ip", "fe80::1%<b>", "999.1.1.1"],

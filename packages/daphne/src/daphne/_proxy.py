@@ -41,8 +41,8 @@ class ProxyConfig:
     address_header: bytes | None = b"x-forwarded-for"
     port_header: bytes | None = b"x-forwarded-port"
     proto_header: bytes | None = b"x-forwarded-proto"
-    # RFC 7239 ``Forwarded`` instead of the X-Forwarded-* headers (never both, never by
-    # default): only for proxies that set or overwrite ``Forwarded`` themselves.
+    # RFC 7239 ``Forwarded`` is read only when enabled (never by default): only for proxies
+    # that set or overwrite it themselves. A request that carries it is then read from it alone.
     use_forwarded: bool = False
     trusted: tuple[Network, ...] | None = field(
         default_factory=lambda: parse_networks(DEFAULT_TRUSTED)
@@ -170,14 +170,17 @@ def apply_proxy_headers(
 ) -> tuple[Address | None, str]:
     """Return the (client, scheme) the request claims, if the peer is trusted to say so.
 
-    One source is read, never both: ``Forwarded`` when ``use_forwarded`` is set, otherwise the
-    X-Forwarded-* headers. A proxy that appends to one of them usually passes the other through
-    from the client untouched, so reading both would let the client choose its own address.
+    One source is read, never a mix: ``Forwarded`` when ``use_forwarded`` is set and the request
+    carries it, otherwise the configured X-Forwarded-* headers. Without ``use_forwarded`` a
+    ``Forwarded`` header is ignored: a proxy that appends X-Forwarded-For usually passes the
+    client's own ``Forwarded`` through untouched, so believing it would let the client choose
+    its own address.
     """
     if not config.is_trusted(client[0] if client else None):
         return client, scheme
-    if config.use_forwarded:
-        node, proto = _from_forwarded(config, _get(headers, b"forwarded") or "")
+    forwarded = _get(headers, b"forwarded") if config.use_forwarded else None
+    if forwarded:
+        node, proto = _from_forwarded(config, forwarded)
     else:
         node, proto = _from_x_forwarded(config, headers)
     if node is not None:

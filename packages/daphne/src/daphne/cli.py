@@ -110,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="proxy_headers_forwarded",
         action="store_true",
         default=False,
-        help="Read the client from RFC 7239 Forwarded instead of X-Forwarded-* (only if "
-        "your proxy sets or overwrites Forwarded)",
+        help="Also believe RFC 7239 Forwarded from trusted proxies; it wins over "
+        "X-Forwarded-* (only if your proxy sets or overwrites Forwarded)",
     )
     add(
         "--ws-protocol",
