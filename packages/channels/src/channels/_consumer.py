@@ -106,6 +106,7 @@ class AsyncConsumer:
         return app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._reset_connection_state()
         self.scope = scope
         self.channel_layer = None
         self.base_send = async_to_sync(send) if self._sync else send
@@ -146,6 +147,9 @@ class AsyncConsumer:
             await self._consumer_finished(exc)
         except Exception:
             logger.exception("Cleanup of %s after %r failed", type(self).__name__, exc)
+
+    def _reset_connection_state(self) -> None:
+        """Hook: forget what a previous connection of this instance left behind."""
 
     async def _release_quietly(self, exc: BaseException) -> None:
         try:

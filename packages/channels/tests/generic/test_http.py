@@ -150,3 +150,11 @@ async def test_bad_body_type_is_a_clear_error() -> None:
     communicator = HttpCommunicator(BadBody.as_asgi(), "GET", "/")
     with pytest.raises(TypeError, match="body must be bytes, got str"):
         await communicator.get_response()
+
+
+async def test_one_instance_can_serve_two_requests_one_after_the_other() -> None:
+    # Upstream's tests pass a consumer instance (not as_asgi()) to several communicators.
+    instance = Hello(disconnects=[])
+    for _ in range(2):
+        response = await HttpCommunicator(instance, "POST", "/", body=b"x").get_response()
+        assert (response["status"], response["body"]) == (201, b"got:x")

@@ -30,6 +30,11 @@ class AsyncHttpConsumer(AsyncConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._reset_connection_state()
+
+    def _reset_connection_state(self) -> None:
+        # Also run by every __call__: an instance that serves a second request
+        # (upstream's tests reuse instances) starts with an empty body and response.
         self.body: list[bytes] = []
         self._response = HttpResponseState.PENDING
         self._disconnected = False

@@ -66,7 +66,9 @@ class WebsocketProtocol:
     _disconnect_claimed: bool
     _sent_close_code: int | None
 
-    def _init_protocol(self) -> None:
+    def _reset_connection_state(self) -> None:
+        # Run by the constructor and again by every __call__: an instance that
+        # serves a second connection (upstream's tests reuse instances) starts afresh.
         self.groups = list(self.groups or [])
         self._ws_state = WebsocketState.CONNECTING
         self._disconnect_claimed = False

@@ -29,7 +29,7 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_protocol()
+        self._reset_connection_state()
 
     def websocket_connect(self, message: Message) -> None:
         async_to_sync(self._join_groups)()
@@ -112,7 +112,7 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_protocol()
+        self._reset_connection_state()
 
     async def websocket_connect(self, message: Message) -> None:
         await self._join_groups()
