@@ -113,7 +113,6 @@ def test_web_request_keeps_upstream_attributes():
 
 
 def test_factories_keep_upstream_signatures():
-    from daphne._http1 import Http1Protocol
     from daphne.server import Server
 
     actions = []
@@ -122,7 +121,7 @@ def test_factories_keep_upstream_signatures():
         ["tcp:0"],
         action_logger=lambda *args: actions.append(args),
     )
-    assert isinstance(HTTPFactory(server).buildProtocol(None), Http1Protocol)
+    assert HTTPFactory(server).server is server
     factory = WebSocketFactory(server, server="edge", protocols=["chat"])
     assert factory.server_class is server
     assert factory.protocol is WebSocketProtocol
@@ -154,7 +153,12 @@ async def spread():
 threads = len(set(twisted_loop.run_until_complete(spread())))
 seen = []
 def ready():
+    from daphne.http_protocol import HTTPFactory
+    from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     seen.append(asyncio.get_running_loop() is twisted_loop)
+    seen.append(isinstance(server.http_factory, HTTPFactory))
+    seen.append(isinstance(server.ws_factory, WebSocketFactory))
+    seen.append(server.ws_factory.protocol is WebSocketProtocol)
     server.reactor.stop()
 server = Server(lambda s, r, se: None, ["tcp:port=0:interface=127.0.0.1"],
                 signal_handlers=False, ready_callable=ready)
@@ -163,7 +167,7 @@ print(threads, seen)
 """
 
 
-def test_twisted_loop_is_the_server_loop_and_honours_asgi_threads():
+def test_the_server_runs_on_twisted_loop_with_asgi_threads_and_upstreams_factories():
     import os
 
     result = subprocess.run(
@@ -173,7 +177,7 @@ def test_twisted_loop_is_the_server_loop_and_honours_asgi_threads():
         timeout=60,
         env={**os.environ, "ASGI_THREADS": "2"},
     )
-    assert result.stdout.split(None, 1) == ["2", "[True]\n"], result.stderr
+    assert result.stdout.split(None, 1) == ["2", "[True, True, True, True]\n"], result.stderr
 
 
 FD_PLUGIN_SCRIPT = r"""
