@@ -14,6 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._flow import WriteGate
 from ._httpcycle import HttpCycle, ResponseState
 from ._scope import RequestTargetError, build_http_scope
 from ._types import Address, RawHeaders
@@ -71,8 +72,7 @@ def _request_class() -> Any:
 
         def process(self) -> None:
             self.cycle: HttpCycle | None = None
-            self.paused = False
-            self._drain: Any = None
+            self.writes = WriteGate()  # HTTP/2 flow control pauses it
             headers: RawHeaders = [
                 (name, value)
                 for name, values in self.requestHeaders.getAllRawHeaders()
@@ -116,7 +116,7 @@ def _request_class() -> Any:
             if self.cycle is not None:
                 self.cycle.disconnect()
                 self.server.reap_later(self.cycle.task)
-            self._wake()
+            self.writes.wake()
             self._done()
 
         def _exited(self, exc: BaseException | None) -> None:
@@ -145,7 +145,7 @@ def _request_class() -> Any:
 
         @property
         def writing_paused(self) -> bool:
-            return self.paused
+            return self.writes.paused
 
         def send_continue(self, cycle: HttpCycle) -> None:
             pass  # The whole body was collected before dispatch.
@@ -161,7 +161,7 @@ def _request_class() -> Any:
             self.responseHeaders.addRawHeader(b"date", self.server.date.line()[6:-2])
             for name, value in headers:
                 self.responseHeaders.addRawHeader(name, value)
-            self.registerProducer(self, True)
+            self.registerProducer(self.writes, True)
 
         def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None:
             if data:
@@ -173,33 +173,9 @@ def _request_class() -> Any:
                 self._done()
 
         async def wait_writable(self) -> None:
-            import asyncio
+            while self.writes.paused and self.cycle is not None and not self.cycle.disconnected:
+                await self.writes.wait()
 
-            while self.paused and self.cycle is not None and not self.cycle.disconnected:
-                self._drain = asyncio.get_running_loop().create_future()
-                await self._drain
-
-        # IPushProducer (HTTP/2 flow control pauses us) ---------------------------------------
-
-        def pauseProducing(self) -> None:
-            self.paused = True
-
-        def resumeProducing(self) -> None:
-            self.paused = False
-            self._wake()
-
-        def stopProducing(self) -> None:
-            self._wake()
-
-        def _wake(self) -> None:
-            drain, self._drain = self._drain, None
-            if drain is not None and not drain.done():
-                drain.set_result(None)
-
-    from twisted.internet.interfaces import IPushProducer
-    from zope.interface import classImplements  # type: ignore[import-untyped]
-
-    classImplements(AsgiRequest, IPushProducer)
     return AsgiRequest
 
 
