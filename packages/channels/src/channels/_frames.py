@@ -7,8 +7,8 @@ the result to the server. No IO happens here.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from ._types import Message
 
@@ -62,20 +62,26 @@ def _as_bytes(value: str | bytes, what: str) -> bytes:
     raise TypeError(f"Header {what} must be str or bytes, got {type(value).__name__}")
 
 
-def normalize_headers(headers: HeaderInput) -> list[tuple[bytes, bytes]]:
-    """Turn a dict or an iterable of pairs (str or bytes) into ASGI header pairs."""
+def normalize_headers(headers: HeaderInput) -> list[Sequence[bytes]]:
+    """Turn a dict or an iterable of pairs (str or bytes) into ASGI header pairs.
+
+    Pairs that already hold bytes go out exactly as given (a ``[name, value]``
+    list stays a list, names keep their case), as upstream's consumers pass
+    them through; str names and values are encoded as latin-1.
+    """
     if headers is None:
         return []
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    result: list[tuple[bytes, bytes]] = []
+    result: list[Sequence[bytes]] = []
     for pair in pairs:
         try:
             name, value = pair
         except (TypeError, ValueError):
             raise TypeError(f"Each header must be a (name, value) pair, got {pair!r}") from None
-        # Names keep the case they were given (``Content-Type``), as upstream's
-        # consumers send them; HTTP header names are case-insensitive anyway.
-        result.append((_as_bytes(name, "name"), _as_bytes(value, "value")))
+        if isinstance(pair, (tuple, list)) and isinstance(name, bytes) and isinstance(value, bytes):
+            result.append(cast("Sequence[bytes]", pair))
+        else:
+            result.append((_as_bytes(name, "name"), _as_bytes(value, "value")))
     return result
 
 

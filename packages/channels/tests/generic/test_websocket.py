@@ -467,3 +467,21 @@ async def test_json_receive_passes_extra_keywords_to_receive_json(consumer: Any,
     await communicator.send_to(bytes_data=b"ab")
     with pytest.raises(ValueError, match=r"^No text section for incoming WebSocket frame!"):
         await communicator.receive_from()
+
+
+async def test_accept_headers_given_as_byte_lists_go_out_exactly_as_given(
+    kind: dict[str, Any],
+) -> None:
+    class SyncListHeaders(WebsocketConsumer):
+        def connect(self) -> None:
+            self.accept(headers=[[b"Foo", b"bar"]])
+
+    class AsyncListHeaders(AsyncWebsocketConsumer):
+        async def connect(self) -> None:
+            await self.accept(headers=[[b"Foo", b"bar"]])
+
+    consumer = SyncListHeaders if kind["json"] is SyncJson else AsyncListHeaders
+    communicator = WebsocketCommunicator(consumer.as_asgi(), "/")
+    assert (await communicator.connect())[0]
+    assert communicator.response_headers == [[b"Foo", b"bar"]]
+    await communicator.disconnect()
