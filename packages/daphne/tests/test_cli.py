@@ -139,6 +139,25 @@ def test_proxy_header_names_without_proxy_headers_are_a_usage_error_on_the_comma
     assert "Traceback" not in result.stderr
 
 
+def test_load_asgi_app_can_be_overridden_to_wrap_the_application():
+    seen = []
+
+    class Wrapping(RecordingCLI):
+        def load_asgi_app(self, asgi_app_path):
+            seen.append(asgi_app_path)
+            application = super().load_asgi_app(asgi_app_path)
+
+            async def wrapped(scope, receive, send):
+                await application(scope, receive, send)
+
+            return wrapped
+
+    cli = Wrapping()
+    cli.run(["daphne_test_apps:app"])
+    assert seen == ["daphne_test_apps:app"]
+    assert cli.server.init_kwargs["application"].__name__ == "wrapped"
+
+
 def test_cli_exits_with_status_1_when_the_server_aborts_its_start():
     class Aborting(RecordingServer):
         def run(self):

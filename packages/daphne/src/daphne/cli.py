@@ -235,7 +235,7 @@ class CommandLineInterface:
         self._check_optional_parts(options)
         endpoints = self._endpoints(options)
         sys.path.insert(0, ".")
-        application = self._load(options.application)
+        application = self.load_asgi_app(options.application)
         from asgiref.compatibility import guarantee_single_callable
 
         kwargs = self._upstream_kwargs(options)
@@ -329,9 +329,10 @@ class CommandLineInterface:
             return None
         return str(explicit or _PROXY_DEFAULTS[part])
 
-    def _load(self, path: str) -> Any:
+    def load_asgi_app(self, asgi_app_path: str) -> Any:
+        """Import the application named ``module:attribute`` (subclasses may wrap it)."""
         try:
-            return import_by_path(path)
+            return import_by_path(asgi_app_path)
         except ImportError as exc:
             self.parser.error(str(exc))
 
