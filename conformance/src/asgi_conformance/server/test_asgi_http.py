@@ -68,8 +68,9 @@ def test_client_and_server_addresses(server_kit: Kit) -> None:
     server is [host, port] the server listens on."""
     scope = _scope(server_kit, request("GET", "/scope"))
     port = server_kit.server().target.port
-    assert scope["client"][0] == "127.0.0.1" and isinstance(scope["client"][1], int)
-    assert scope["server"] == ["127.0.0.1", port], scope["server"]
+    client = scope["client"]
+    assert client[0] == "127.0.0.1" and isinstance(client[1], int), f"client is {client}"
+    assert scope["server"] == ["127.0.0.1", port], f"expected server [127.0.0.1, {port}]"
 
 
 def test_request_body_arrives_in_order_with_more_body(server_kit: Kit) -> None:

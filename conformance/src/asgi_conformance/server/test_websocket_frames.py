@@ -31,8 +31,9 @@ def _closed_with(conn: Connection, codes: set[int], what: str) -> None:
     if closing is None:
         assert conn.eof, f"expected a close ({sorted(codes)}) after {what}, the socket stayed open"
         return
-    assert closing.close_code() in codes, (
-        f"expected close code {sorted(codes)} after {what}, got {closing.close_code()}"
+    code = closing.close_code()
+    assert code in codes, f"expected close code {sorted(codes)} after {what}, got " + (
+        f"close code {code}" if code is not None else "a close frame without a code"
     )
 
 
