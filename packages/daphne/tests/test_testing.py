@@ -179,3 +179,30 @@ def test_a_forked_server_process_starts_its_own_reactor():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "True Hello, world!", result.stderr
+
+
+class _LifespanMarker:
+    """Writes ``path`` when the server's lifespan shutdown reaches it (picklable)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        Path(self.path).write_text("stopped")
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def test_leaving_a_testing_instance_stops_its_server_gracefully(tmp_path):
+    from daphne.testing import BaseDaphneTestingInstance
+
+    marker = tmp_path / "marker"
+    with BaseDaphneTestingInstance(application=_LifespanMarker(str(marker))) as instance:
+        assert instance.port
+        assert not marker.exists()
+    # Stopped as SIGTERM stops daphne (pending writes flushed, lifespan shutdown run), not
+    # killed mid-write.
+    assert marker.read_text() == "stopped"

@@ -146,7 +146,11 @@ class BaseDaphneTestingInstance:
 
     def server_kwargs(self) -> dict[str, Any]:
         """The ``Server`` keyword arguments this instance's options stand for."""
-        kwargs: dict[str, Any] = {}
+        # Leaving the ``with`` block stops the server as SIGTERM stops any daphne, with no
+        # grace for work in progress: what the application already sent is flushed to the
+        # client first. A kill could land between two writes of one response and cut off
+        # its end while the test is still reading it.
+        kwargs: dict[str, Any] = {"signal_handlers": True, "shutdown_timeout": 0}
         if self.request_buffer_size:
             kwargs["request_buffer_size"] = self.request_buffer_size
         if self.xff:
@@ -195,6 +199,9 @@ class BaseDaphneTestingInstance:
         if process is not None:
             process.terminate()
             process.join(10)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
     def process_setup(self) -> None:
         """Called in the server process before it starts serving."""

@@ -40,7 +40,9 @@ class DaphneProcess(_BaseProcess):  # type: ignore[misc]
     ``(exception, traceback text)`` for anything raised while starting, serving or in
     ``setup``/``teardown``; ``ready`` is set on a startup error too, so waiters wake up (the
     port then stays as given). ``setup`` runs in the child before the application is built,
-    ``teardown`` after the server stopped; ``server`` is the child's ``Server``.
+    ``teardown`` after the server stopped; ``server`` is the child's ``Server``. With
+    ``kwargs={"signal_handlers": True}``, ``terminate()`` stops the server as SIGTERM stops
+    any daphne (see ``shutdown_timeout``) instead of killing it.
     """
 
     def __init__(
@@ -100,10 +102,12 @@ class DaphneProcess(_BaseProcess):  # type: ignore[misc]
             host=self.host, port=self.port.value
         )
         self._ready_callable = kwargs.pop("ready_callable", None)
+        # Off by default, as upstream: terminate() then ends the process on the spot.
+        signal_handlers = kwargs.pop("signal_handlers", False)
         self.server = Server(
             application=application,
             endpoints=endpoints,
-            signal_handlers=False,
+            signal_handlers=signal_handlers,
             ready_callable=self.resolve_port,
             **kwargs,
         )
