@@ -146,3 +146,32 @@ async def test_user_gate_opens_for_raw_inputs_too(make_user: Any) -> None:
     await communicator.send_input({"type": "websocket.connect"})
     assert (await communicator.receive_output())["type"] == "websocket.accept"
     await communicator.disconnect()
+
+
+async def test_logout_sends_user_logged_out_only_for_an_authenticated_scope_user(
+    make_user: Any,
+) -> None:
+    from django.contrib.auth import user_logged_out
+
+    received: list[Any] = []
+
+    def receiver(sender: Any, user: Any = None, **kwargs: Any) -> None:
+        received.append(user)
+
+    user_logged_out.connect(receiver)
+    try:
+        session = SessionStore()
+        await database_sync_to_async(session.__setitem__)("flavour", "mint")
+        nobody: dict[str, Any] = {"session": session}
+        await logout(nobody)  # nobody logged in: the session is flushed, no signal
+        assert received == []
+        assert "user" not in nobody
+        assert await database_sync_to_async(session.get)("flavour") is None
+        bob = await database_sync_to_async(make_user)("bob")
+        scope: dict[str, Any] = {"session": SessionStore(), "user": AnonymousUser()}
+        await login(scope, bob)
+        await logout(scope)
+        assert received == [bob]
+        assert isinstance(scope["user"], AnonymousUser)
+    finally:
+        user_logged_out.disconnect(receiver)

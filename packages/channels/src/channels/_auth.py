@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import django.contrib.auth as django_auth
+from django.contrib.sessions.backends.base import SessionBase
 from django.utils.functional import LazyObject
 
 from ._db import database_sync_to_async
@@ -45,6 +46,10 @@ class _ScopeRequest:
         self.session = scope["session"]
         self.user: Any = scope["user"] if "user" in scope else _anonymous()
         self.META: dict[str, Any] = {}
+
+    async def auser(self) -> Any:
+        """Django 5's ``alogout`` asks the request for its user this way."""
+        return self.user
 
 
 def _require_session(scope: Scope, action: str) -> None:
@@ -90,13 +95,27 @@ async def login(scope: Scope, user: Any, backend: str | None = None) -> None:
 
 
 async def logout(scope: Scope) -> None:
-    """Flush the session and make ``scope["user"]`` anonymous."""
+    """Flush the session and make ``scope["user"]`` anonymous.
+
+    As upstream's: ``user_logged_out`` is sent only when ``scope["user"]`` is
+    an authenticated user; logging out nobody just flushes the session.
+    """
     _require_session(scope, "log out")
-    request = _ScopeRequest(scope)
-    do_logout = _auth_call("alogout", django_auth.logout)
-    await do_logout(request)
+    if getattr(scope.get("user"), "is_authenticated", False):
+        do_logout = _auth_call("alogout", django_auth.logout)
+        await do_logout(_ScopeRequest(scope))
+    else:
+        await _flush(scope["session"])
     if "user" in scope:
         scope["user"] = _anonymous()
+
+
+async def _flush(session: SessionBase) -> None:
+    aflush = getattr(session, "aflush", None)  # Django 5.0+
+    if aflush is not None:
+        await aflush()
+    else:
+        await database_sync_to_async(session.flush)()
 
 
 class UserLazyObject(LazyObject):  # type: ignore[type-arg]
