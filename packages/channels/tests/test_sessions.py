@@ -138,3 +138,17 @@ async def test_malformed_cookie_header_gives_an_empty_session() -> None:
     )
     response = await communicator.get_response()
     assert response["status"] == 200 and response["body"] == b"0"
+
+
+def test_set_cookie_renders_upstreams_header() -> None:
+    message: dict[str, Any] = {}
+    CookieMiddleware.set_cookie(message, "Testing-Key", "testing-value")
+    assert message == {
+        "headers": [(b"Set-Cookie", b"Testing-Key=testing-value; Path=/; SameSite=lax")]
+    }
+
+
+@pytest.mark.parametrize("catch", [ValueError, AssertionError])
+def test_an_invalid_samesite_is_both_upstreams_and_djangos_error(catch: type[Exception]) -> None:
+    with pytest.raises(catch, match="samesite must be either 'strict', 'lax' or 'none'"):
+        CookieMiddleware.set_cookie({}, "k", "v", samesite="Hello")

@@ -33,6 +33,21 @@ __all__ = [
 _SETUP_MESSAGES = ("http.response.start", "websocket.accept")
 
 
+class InvalidSameSite(ValueError, AssertionError):
+    """A ``samesite`` value other than strict, lax or none.
+
+    Both a ``ValueError`` (what Django raises) and an ``AssertionError`` (what
+    upstream Channels raised, and what its users' tests expect).
+    """
+
+
+def _check_samesite(samesite: Any) -> None:
+    if samesite is not None and str(samesite).lower() not in ("strict", "lax", "none"):
+        raise InvalidSameSite(
+            f"samesite must be either 'strict', 'lax' or 'none', got {samesite!r}"
+        )
+
+
 def _cookie_header(build: Callable[[HttpResponse], None], key: str) -> tuple[bytes, bytes]:
     # Django's HttpResponse owns the cookie rules (expires, max-age, SameSite
     # validation); a throwaway response renders one Set-Cookie value.
@@ -76,6 +91,7 @@ class CookieMiddleware:
         samesite: Any = "lax",
     ) -> None:
         """Add a ``Set-Cookie`` header to an ``http.response.start`` or accept message."""
+        _check_samesite(samesite)
         header = _cookie_header(
             lambda response: response.set_cookie(
                 key,
