@@ -132,10 +132,31 @@ async def test_nested_routers_strip_prefix_and_merge_kwargs(outer: str) -> None:
     assert "url_route" not in scope  # the outer scope is untouched
 
 
-async def test_nested_router_no_match_below_prefix() -> None:
+async def test_nested_router_no_match_below_prefix_names_the_outer_path() -> None:
     router = URLRouter([path("v1/", URLRouter([path("a/", Recorder())]))])
-    with pytest.raises(ValueError, match="No route found for path 'b/'"):
+    with pytest.raises(ValueError, match=r"^No route found for path 'v1/b/'\.$"):
         await call(router, {"type": "http", "path": "/v1/b/"})
+
+
+async def test_when_a_nested_router_finds_nothing_the_next_routes_get_their_turn() -> None:
+    fallback = Recorder()
+    router = URLRouter(
+        [
+            path("api/", URLRouter([path("users/", Recorder())])),
+            re_path(r"^api/", fallback),
+        ]
+    )
+    await call(router, {"type": "http", "path": "/api/other/"})
+    assert [scope["path"] for scope in fallback.scopes] == ["/api/other/"]
+
+
+async def test_an_application_marked_path_routing_is_matched_as_a_prefix() -> None:
+    class PrefixRouter(Recorder):
+        _path_routing = True  # upstream's marker for routers of the rest of the path
+
+    inner = PrefixRouter()
+    await call(URLRouter([path("chat/", inner)]), {"type": "http", "path": "/chat/room/7/"})
+    assert inner.scopes[0]["path_remaining"] == "room/7/"
 
 
 @pytest.mark.parametrize("full_path", ["/mount/rooms/1/", "/rooms/1/"])

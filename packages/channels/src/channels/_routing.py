@@ -7,11 +7,12 @@ an inner one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver
+from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from ._types import ASGIApp, Receive, Scope, Send
@@ -113,7 +114,9 @@ class _Route:
             )
         require_application(route.callback, f"The route {str(route.pattern)!r}")
         self.app: ASGIApp = route.callback
-        self.nested = isinstance(route.callback, URLRouter)
+        # Upstream's marker: an application with ``_path_routing = True`` routes
+        # on the rest of the path itself (URLRouter, or a third-party router).
+        self.nested = getattr(route.callback, "_path_routing", False) is True
         self.pattern = _nested_pattern(route.pattern) if self.nested else route.pattern
         self.default_kwargs: dict[str, Any] = dict(route.default_args)
 
@@ -147,39 +150,60 @@ class URLRouter:
     ``URLRouter`` matches a prefix and hands the rest of the path down.
     """
 
+    #: Upstream's marker for "routes on ``path_remaining``": an outer URLRouter
+    #: matches this router's pattern as a prefix.
+    _path_routing = True
+
     def __init__(self, routes: Iterable[object]) -> None:
         self.routes = list(routes)
         self._compiled = [_Route(route) for route in self.routes]
 
-    def match(self, path: str) -> tuple[_Route, str, tuple[Any, ...], dict[str, Any]] | None:
+    def matches(self, path: str) -> Iterator[tuple[_Route, str, tuple[Any, ...], dict[str, Any]]]:
+        """Every route that matches *path*, in order, with its rest, args and kwargs."""
         candidate = path.lstrip("/")
         for route in self._compiled:
             found = route.pattern.match(candidate)
             if found is not None:
                 remaining, args, kwargs = found
-                merged = {**kwargs, **route.default_kwargs}
-                return route, remaining, tuple(args), merged
-        return None
+                yield route, remaining, tuple(args), {**kwargs, **route.default_kwargs}
+
+    def match(self, path: str) -> tuple[_Route, str, tuple[Any, ...], dict[str, Any]] | None:
+        """The first route that matches *path*, or None."""
+        return next(self.matches(path), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         # Django's patterns match a path without its leading slashes (all of
         # them, as upstream: "//ws/x" routes like "/ws/x").
         path = resolve_path(scope).lstrip("/")
-        found = self.match(path)
-        if found is None:
-            raise ValueError(f"No route found for path {path!r}.")
-        route, remaining, args, kwargs = found
-        outer = scope.get("url_route") or {"args": (), "kwargs": {}}
-        inner_scope = dict(scope)
-        inner_scope["url_route"] = {
-            "args": tuple(outer.get("args", ())) + args,
-            "kwargs": {**outer.get("kwargs", {}), **kwargs},
-        }
-        if route.nested:
+        for route, remaining, args, kwargs in self.matches(path):
+            inner_scope = _inner_scope(scope, args, kwargs)
+            if not route.nested:
+                inner_scope.pop("path_remaining", None)
+                return await route.app(inner_scope, receive, send)
             inner_scope["path_remaining"] = remaining
-        else:
-            inner_scope.pop("path_remaining", None)
-        return await route.app(inner_scope, receive, send)
+            try:
+                return await route.app(inner_scope, receive, send)
+            except Resolver404:
+                # A nested router found nothing for the rest of the path: as
+                # upstream, the routes after this prefix get their turn.
+                continue
+        if "path_remaining" in scope:
+            raise NoRouteFound(f"No route found for path {path!r}.")
+        raise ValueError(f"No route found for path {path!r}.")
+
+
+class NoRouteFound(Resolver404, ValueError):
+    """A nested router matched nothing; the outer router tries its next routes."""
+
+
+def _inner_scope(scope: Scope, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    outer = scope.get("url_route") or {"args": (), "kwargs": {}}
+    inner_scope = dict(scope)
+    inner_scope["url_route"] = {
+        "args": tuple(outer.get("args", ())) + args,
+        "kwargs": {**outer.get("kwargs", {}), **kwargs},
+    }
+    return inner_scope
 
 
 class ChannelNameRouter:
