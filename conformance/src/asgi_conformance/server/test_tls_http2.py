@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ._h2 import h2_request
 from ._kit import Kit
 from ._wire import client_tls_context
 
@@ -71,3 +72,34 @@ def test_http2_concurrent_streams(server_kit: Kit) -> None:
     ):
         responses = list(pool.map(lambda path: client.get(f"{base}{path}"), paths))
     assert [r.headers.get("x-kit-path") for r in responses] == paths
+
+
+def _base_request(path: str = "/echo", method: str = "POST") -> list[tuple[str, str]]:
+    return [(":method", method), (":scheme", "https"), (":authority", "kit.test"), (":path", path)]
+
+
+def test_http2_well_formed_raw_request_is_served(server_kit: Kit) -> None:
+    """RFC 9113 §8.3.1: a request with exactly the pseudo-header fields and lowercase
+    fields is served (the control for the malformed cases below)."""
+    _base(server_kit)
+    assert h2_request(server_kit, [*_base_request(), ("x-kit", "1")], b"hello") == "200"
+
+
+MALFORMED_H2 = {
+    "uppercase-field-name": ([("X-Upper", "1")], b""),
+    "connection-header": ([("connection", "keep-alive")], b""),
+    "transfer-encoding": ([("transfer-encoding", "chunked")], b"5\r\nhello\r\n0\r\n\r\n"),
+    "content-length-mismatch": ([("content-length", "10")], b"hello"),
+    "te-not-trailers": ([("te", "gzip")], b""),
+}
+
+
+@pytest.mark.parametrize("variant", list(MALFORMED_H2))
+def test_http2_malformed_request_is_refused(server_kit: Kit, variant: str) -> None:
+    """RFC 9113 §8.1.1 and §8.2: uppercase field names, connection-specific fields
+    (Connection, Transfer-Encoding, TE other than "trailers") and a content-length that
+    disagrees with the DATA make a request malformed: a stream error or 400, never served."""
+    _base(server_kit)
+    extra, body = MALFORMED_H2[variant]
+    answer = h2_request(server_kit, _base_request() + extra, body)
+    assert answer in ("400", "reset", "goaway"), f"expected a refusal, got status {answer}"
