@@ -58,12 +58,14 @@ def test_untrusted_peer_is_ignored(server_kit: Kit) -> None:
     assert scope["scheme"] == ("https" if server_kit.tls else "http"), scope["scheme"]
 
 
-INVALID_FOR = {
-    "not-an-ip": ("X-Forwarded-For", "not-an-ip"),
-    "bad-octets": ("X-Forwarded-For", "999.1.1.1"),
-    "huge-port": ("Forwarded", 'for="10.0.0.1:999999"'),
-    "forwarded-garbage": ("Forwarded", "for=<script>"),
-    "forwarded-obfuscated": ("Forwarded", "for=_hidden"),
+INVALID_FOR: dict[str, tuple[tuple[str, str], ...]] = {
+    "not-an-ip": (("X-Forwarded-For", "not-an-ip"),),
+    "bad-octets": (("X-Forwarded-For", "999.1.1.1"),),
+    "xff-huge-port": (("X-Forwarded-For", "10.0.0.1"), ("X-Forwarded-Port", "99999")),
+    "xff-port-not-a-number": (("X-Forwarded-For", "10.0.0.1"), ("X-Forwarded-Port", "http")),
+    "huge-port": (("Forwarded", 'for="10.0.0.1:999999"'),),
+    "forwarded-garbage": (("Forwarded", "for=<script>"),),
+    "forwarded-obfuscated": (("Forwarded", "for=_hidden"),),
 }
 
 
@@ -71,7 +73,7 @@ INVALID_FOR = {
 def test_invalid_forwarded_values_never_reach_scope(server_kit: Kit, variant: str) -> None:
     """RFC 7239 §6 (node names) and ASGI "client": values that are not IP addresses (or
     ports out of 0-65535) never reach scope["client"], even from a trusted proxy."""
-    client = _client(server_kit, "proxy", INVALID_FOR[variant])
+    client = _client(server_kit, "proxy", *INVALID_FOR[variant])
     if client is not None:
         host, port = client[0], client[1]
         assert host not in ("not-an-ip", "999.1.1.1", "<script>", "_hidden"), client
