@@ -13,6 +13,7 @@ import asyncio
 import multiprocessing
 import os
 import pickle
+import queue
 import tempfile
 from typing import Any
 
@@ -183,7 +184,12 @@ class BaseDaphneTestingInstance:
                 self.port = self.process.port.value
                 started = True
                 return self
-            report = None if self.process.errors.empty() else self.process.errors.get(timeout=5)
+            # The queue hands items over through a feeder thread: wait for the report rather
+            # than trusting empty(). Ready without a port means it is on its way.
+            try:
+                report = self.process.errors.get(timeout=5 if self.process.ready.is_set() else 0.5)
+            except queue.Empty:
+                report = None
         finally:
             if not started:
                 self._stop()
