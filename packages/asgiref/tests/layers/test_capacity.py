@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
-from asgiref.layers import CapacityMatcher, InvalidChannelLayerError, compile_capacities
+from asgiref.layers import (
+    BaseChannelLayer,
+    CapacityMatcher,
+    InvalidChannelLayerError,
+    compile_capacities,
+)
 
 
 def test_default_applies_without_patterns() -> None:
@@ -47,3 +53,36 @@ def test_bad_default_capacity(default: object) -> None:
 def test_bad_patterns_name_the_problem(patterns: dict[object, object], message: str) -> None:
     with pytest.raises(InvalidChannelLayerError, match=message):
         CapacityMatcher(10, patterns)  # type: ignore[arg-type]
+
+
+class UpstreamStyleLayer(BaseChannelLayer):
+    """Written for upstream's base class: sets its own attributes, skips super().__init__."""
+
+    def __init__(self, capacity: int = 100, channel_capacity: Any = None) -> None:
+        self.expiry = 60
+        self.capacity = capacity
+        self.channel_capacity = self.compile_capacities(channel_capacity or {})
+
+
+def test_a_layer_that_compiles_its_own_capacities_gets_them_from_get_capacity() -> None:
+    layer = UpstreamStyleLayer(capacity=7, channel_capacity={"http.*": 3, re.compile("^ws"): 5})
+    assert [(regex.pattern, value) for regex, value in layer.channel_capacity][1] == ("^ws", 5)
+    assert layer.get_capacity("http.request") == 3
+    assert layer.get_capacity("ws.x") == 5
+    assert layer.get_capacity("other") == 7
+
+
+def test_get_capacity_follows_attributes_changed_after_construction() -> None:
+    layer = BaseChannelLayer(capacity=10)
+    assert layer.get_capacity("a") == 10
+    layer.capacity = 2
+    layer.channel_capacity = {"a*": 4}
+    assert (layer.get_capacity("abc"), layer.get_capacity("b")) == (4, 2)
+
+
+def test_upstream_name_helpers_exist() -> None:
+    layer = BaseChannelLayer()
+    assert layer.match_type_and_length("x" * 99) and not layer.match_type_and_length("x" * 100)
+    assert not layer.match_type_and_length(b"bytes")
+    assert layer.channel_name_regex.match("chat.room!abc")
+    assert not layer.group_name_regex.match("room!abc")

@@ -7,11 +7,12 @@ Every layer (in-memory, Redis, RabbitMQ, shared memory, third-party) subclasses
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from ._capacity import CapacityMatcher, CapacityPattern
+from ._capacity import CapacityMatcher, CapacityPattern, CapacitySetting, compile_capacities
 from ._names import (
     MAX_NAME_LENGTH,
     non_local_name,
@@ -56,6 +57,12 @@ class BaseChannelLayer:
         + " containing only ASCII alphanumerics, hyphens, underscores, or periods."
     )
 
+    #: Upstream's name patterns, for subclasses that match names themselves.
+    channel_name_regex: ClassVar[re.Pattern[str]] = re.compile(
+        r"^[a-zA-Z0-9\-_.]+(![a-zA-Z0-9\-_.]*)?$", re.ASCII
+    )
+    group_name_regex: ClassVar[re.Pattern[str]] = re.compile(r"^[a-zA-Z0-9\-_.]+$", re.ASCII)
+
     def __init__(
         self,
         expiry: float = 60,
@@ -64,14 +71,36 @@ class BaseChannelLayer:
     ) -> None:
         self.expiry = expiry
         self.capacity = capacity
-        self.channel_capacity = channel_capacity
+        self.channel_capacity: CapacitySetting = channel_capacity
         self._capacities = CapacityMatcher(capacity, channel_capacity)
 
     # Capacity -----------------------------------------------------------------
 
+    def compile_capacities(self, channel_capacity: CapacitySetting) -> list[tuple[Any, int]]:
+        """``(regex, capacity)`` pairs for a ``channel_capacity`` setting, as upstream's.
+
+        Layers written for upstream assign the result to ``self.channel_capacity``
+        (without calling this class's ``__init__``); ``get_capacity`` follows it.
+        """
+        return compile_capacities(channel_capacity)
+
     def get_capacity(self, channel: str) -> int:
-        """Return the capacity of *channel*, after ``channel_capacity`` patterns."""
-        return self._capacities.capacity_for(channel)
+        """Return the capacity of *channel*, after ``channel_capacity`` patterns.
+
+        Follows ``self.capacity`` and ``self.channel_capacity`` as they are now,
+        even when a subclass set them itself or changed them after construction.
+        """
+        matcher = self.__dict__.get("_capacities")
+        capacity = getattr(self, "capacity", 100)
+        setting = getattr(self, "channel_capacity", None)
+        if matcher is None or matcher.source is not setting or matcher.default != capacity:
+            matcher = self._capacities = CapacityMatcher(capacity, setting)
+        result: int = matcher.capacity_for(channel)
+        return result
+
+    def match_type_and_length(self, name: object) -> bool:
+        """Whether *name* is a str shorter than ``MAX_NAME_LENGTH`` (upstream's helper)."""
+        return isinstance(name, str) and len(name) < self.MAX_NAME_LENGTH
 
     # Names (thin wrappers over the pure rules, kept for upstream compatibility) -
 

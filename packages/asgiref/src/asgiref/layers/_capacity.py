@@ -21,10 +21,15 @@ __all__ = ["CapacityMatcher", "CapacityPattern", "compile_capacities"]
 CapacityPattern = Union[str, "re.Pattern[str]"]
 
 
-def compile_capacities(
-    channel_capacity: Mapping[CapacityPattern, int] | Iterable[tuple[CapacityPattern, int]] | None,
-) -> list[tuple[re.Pattern[str], int]]:
-    """Turn a ``channel_capacity`` setting into ``(regex, capacity)`` pairs."""
+#: A ``channel_capacity`` setting: a mapping, or ``(pattern, capacity)`` pairs (compiled ones too).
+CapacitySetting = Mapping[CapacityPattern, int] | Iterable[tuple[CapacityPattern, int]] | None
+
+
+def compile_capacities(channel_capacity: CapacitySetting) -> list[tuple[re.Pattern[str], int]]:
+    """Turn a ``channel_capacity`` setting into ``(regex, capacity)`` pairs.
+
+    Already compiled pairs (what this returns) compile to themselves.
+    """
     if channel_capacity is None:
         return []
     items = channel_capacity.items() if isinstance(channel_capacity, Mapping) else channel_capacity
@@ -53,11 +58,13 @@ class CapacityMatcher:
     def __init__(
         self,
         default: int,
-        channel_capacity: Mapping[CapacityPattern, int] | None = None,
+        channel_capacity: CapacitySetting = None,
     ) -> None:
         if isinstance(default, bool) or not isinstance(default, int) or default < 1:
             raise InvalidChannelLayerError(f"capacity must be a positive int, got {default!r}")
         self.default = default
+        #: The setting this matcher was built from (a layer rebuilds it when that changes).
+        self.source = channel_capacity
         self.patterns = compile_capacities(channel_capacity)
         # Channel names repeat endlessly on a hot path; the pattern scan is
         # done once per distinct name.
