@@ -83,3 +83,17 @@ def test_matrix_keeps_columns_of_servers_not_in_this_run(tmp_path: Path) -> None
     assert "| `test_one` | pass | **FAIL** |" in text
     assert "| `test_two` | obs: kept / alive |  |" in text
     assert "- `http1_framing::test_one`: expected 400, got 200" in text
+
+
+def test_a_server_that_cannot_start_fails_with_its_log_once(tmp_path: Path) -> None:
+    from asgi_conformance.server._kit import Kit
+
+    command = "{python} -c \"import sys; print('kit-boom', {port}); sys.exit(3)\""
+    server_kit = Kit(KitOptions(commands={"main": command}), tmp_path)
+    with pytest.raises(AssertionError, match=r"exited before listening \(code 3\)") as first:
+        server_kit.server()
+    assert "kit-boom" in str(first.value)
+    with pytest.raises(AssertionError) as second:
+        server_kit.server()
+    assert str(second.value) == str(first.value)
+    assert len(list(tmp_path.glob("server-*"))) == 1, "expected one attempt, not one per check"

@@ -2,7 +2,8 @@
 
 A server is started the first time a check needs that (command, application) pair
 and reused by later checks; a server that died is started again, so one crash fails
-the check that caused it and not every check after it.
+the check that caused it and not every check after it. A command that cannot start a
+server at all is tried once; later checks fail at once with the same message.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Kit:
     options: KitOptions
     workdir: Path
     servers: dict[tuple[str, str], ServerProcess] = field(default_factory=dict)
+    broken: dict[tuple[str, str], str] = field(default_factory=dict)
     _keys: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -90,12 +92,21 @@ class Kit:
         running = self.servers.get((kind, app))
         if running is not None and running.alive():
             return running
+        if (kind, app) in self.broken:  # one slow failure to start, not one per check
+            raise AssertionError(self.broken[(kind, app)])
         server = self.start(template, app)
-        if not server.wait_ready():
-            raise AssertionError(
+        try:
+            ready = server.wait_ready()
+        except AssertionError as exc:
+            server.stop()
+            self.broken[(kind, app)] = str(exc)
+            raise
+        if not ready:
+            self.broken[(kind, app)] = (
                 f"the server exited before listening (code {server.stop()}): "
                 f"{' '.join(server.argv)}\n{server.log_tail()}"
             )
+            raise AssertionError(self.broken[(kind, app)])
         self.servers[(kind, app)] = server
         return server
 
