@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 from asgiref.layers import (
@@ -54,8 +55,25 @@ def test_invalid_channel_names_say_why(name: object, reason: str) -> None:
 def test_receive_on_a_process_local_name_must_end_at_the_bang() -> None:
     assert is_valid_channel_name("daphne.response!", receive=True)
     assert not is_valid_channel_name("daphne.response!abc", receive=True)
-    with pytest.raises(InvalidChannelName, match="must end at the '!'"):
+    with pytest.raises(
+        InvalidChannelName, match=r"^Specific channel names in receive\(\) must end at the !"
+    ):
         require_valid_channel_name("daphne.response!abc", receive=True)
+
+
+@pytest.mark.parametrize(
+    ("check", "kind"),
+    [(require_valid_channel_name, "Channel"), (require_valid_group_name, "Group")],
+)
+def test_name_errors_start_with_upstreams_sentence(check: Any, kind: str) -> None:
+    upstream = (
+        f"{kind} name must be a valid unicode string with length < 100 containing only ASCII "
+        f"alphanumerics, hyphens, underscores, or periods."
+    )
+    for bad in ("a" * 100, "spaces not allowed"):
+        with pytest.raises(TypeError) as info:
+            check(bad)
+        assert str(info.value).startswith(upstream)
 
 
 def test_long_names_are_shortened_in_errors() -> None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from ._capacity import CapacityMatcher, CapacityPattern, CapacitySetting, compile_capacities
 from ._names import (
     MAX_NAME_LENGTH,
+    UPSTREAM_INVALID_NAME,
     non_local_name,
     require_valid_channel_name,
     require_valid_channel_names,
@@ -51,11 +52,7 @@ class BaseChannelLayer:
     extensions: list[str] = []
     #: Upstream's message template for a bad name (``.format("Channel")``); kept for
     #: code that builds its own errors from it. Our errors also say what was wrong.
-    invalid_name_error: ClassVar[str] = (
-        "{} name must be a valid unicode string with length < "
-        + str(MAX_NAME_LENGTH)
-        + " containing only ASCII alphanumerics, hyphens, underscores, or periods."
-    )
+    invalid_name_error: ClassVar[str] = UPSTREAM_INVALID_NAME
 
     #: Upstream's name patterns, for subclasses that match names themselves.
     channel_name_regex: ClassVar[re.Pattern[str]] = re.compile(

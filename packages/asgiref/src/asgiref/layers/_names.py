@@ -17,6 +17,7 @@ from ._errors import InvalidChannelName, InvalidGroupName
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "UPSTREAM_INVALID_NAME",
     "is_process_local",
     "is_valid_channel_name",
     "is_valid_group_name",
@@ -64,7 +65,20 @@ def is_valid_group_name(name: object) -> bool:
 
 def _describe(name: object) -> str:
     text = repr(name)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Upstream's sentence; errors start with it because tests match on it.
+UPSTREAM_INVALID_NAME: Final = (
+    "{} name must be a valid unicode string with length < "
+    + str(MAX_NAME_LENGTH)
+    + " containing only ASCII alphanumerics, hyphens, underscores, or periods."
+)
+
+
+def _invalid(kind: str, name: object, reason: str) -> str:
+    upstream = UPSTREAM_INVALID_NAME.format(kind)
+    return f"{upstream} Got {_describe(name)}: it {reason}"
 
 
 def require_valid_channel_name(name: object, *, receive: bool = False) -> str:
@@ -76,10 +90,13 @@ def require_valid_channel_name(name: object, *, receive: bool = False) -> str:
     elif not 0 < len(name) < MAX_NAME_LENGTH:
         reason = f"must be 1 to {MAX_NAME_LENGTH - 1} characters long, got {len(name)}"
     elif receive and "!" in name and _CHANNEL_RE.fullmatch(name):
-        reason = "must end at the '!' when receiving on a process-local prefix"
+        raise InvalidChannelName(
+            f"Specific channel names in receive() must end at the ! (got {_describe(name)}: "
+            f"a process-local prefix is received on whole)"
+        )
     else:
         reason = "may contain only ASCII letters, digits, '-', '_', '.' and at most one '!'"
-    raise InvalidChannelName(f"Channel name {_describe(name)} is invalid: it {reason}")
+    raise InvalidChannelName(_invalid("Channel", name, reason))
 
 
 def require_valid_group_name(name: object) -> str:
@@ -92,7 +109,7 @@ def require_valid_group_name(name: object) -> str:
         reason = f"must be 1 to {MAX_NAME_LENGTH - 1} characters long, got {len(name)}"
     else:
         reason = "may contain only ASCII letters, digits, '-', '_' and '.'"
-    raise InvalidGroupName(f"Group name {_describe(name)} is invalid: it {reason}")
+    raise InvalidGroupName(_invalid("Group", name, reason))
 
 
 def require_valid_channel_names(names: Iterable[object], *, receive: bool = False) -> list[str]:
