@@ -15,6 +15,7 @@ from channels.auth import (
 )
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.sessions import SessionMiddlewareStack
 from channels.testing import ApplicationCommunicator, HttpCommunicator, WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -175,3 +176,28 @@ async def test_logout_sends_user_logged_out_only_for_an_authenticated_scope_user
         assert isinstance(scope["user"], AnonymousUser)
     finally:
         user_logged_out.disconnect(receiver)
+
+
+async def test_a_user_already_in_the_scope_is_kept(make_user: Any) -> None:
+    bob = await database_sync_to_async(make_user)("bob")
+    communicator = WebsocketCommunicator(AuthMiddlewareStack(WhoAmI.as_asgi()), "/")
+    communicator.scope["user"] = bob  # as tests written for upstream do
+    await communicator.connect()
+    await communicator.send_json_to("who")
+    assert await communicator.receive_json_from() == "bob"
+    await communicator.disconnect()
+
+
+async def test_a_subclass_can_resolve_the_user_its_own_way(make_user: Any) -> None:
+    alice = await database_sync_to_async(make_user)("alice")
+
+    class TokenAuthMiddleware(AuthMiddleware):
+        async def resolve_scope(self, scope: dict[str, Any]) -> None:
+            scope["user"]._wrapped = alice
+
+    app = SessionMiddlewareStack(TokenAuthMiddleware(WhoAmI.as_asgi()))
+    communicator = WebsocketCommunicator(app, "/")
+    await communicator.connect()
+    await communicator.send_json_to("who")
+    assert await communicator.receive_json_from() == "alice"
+    await communicator.disconnect()

@@ -128,17 +128,35 @@ class UserLazyObject(LazyObject):  # type: ignore[type-arg]
 
 
 class AuthMiddleware(BaseMiddleware):
-    """Put the session's user into ``scope["user"]``; needs SessionMiddleware outside."""
+    """Put the session's user into ``scope["user"]``; needs SessionMiddleware outside.
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        scope = dict(scope)
+    Upstream's two steps are kept as overridable methods (token-auth middleware
+    in the wild subclasses this and overrides ``resolve_scope``).
+    """
+
+    def populate_scope(self, scope: dict[str, Any]) -> None:
+        """Check the session is there and put a placeholder user in the scope."""
         if "session" not in scope:
             raise ValueError(
                 "AuthMiddleware cannot find session in scope. SessionMiddleware must be above it."
             )
-        user = UserLazyObject()
-        scope["user"] = user
-        user._wrapped = await get_user(scope)
+        if "user" not in scope:
+            scope["user"] = UserLazyObject()
+
+    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+        """Resolve the placeholder to the session's user (or ``AnonymousUser``).
+
+        A user that an outer layer already put in the scope (a test's
+        ``communicator.scope["user"] = user``) is kept, as upstream keeps it.
+        """
+        user = scope["user"]
+        if isinstance(user, LazyObject):
+            user._wrapped = await get_user(scope)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        scope = dict(scope)
+        self.populate_scope(scope)
+        await self.resolve_scope(scope)
         return await self.inner(scope, receive, send)
 
 
