@@ -120,3 +120,18 @@ def test_channels_testing_imports_without_daphne() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+async def test_a_crash_is_reported_before_output_sent_just_before_it() -> None:
+    # As upstream's communicator: once the application has died, its error comes first.
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        raise KeyError("died after accepting")
+
+    communicator = WebsocketCommunicator(app, "/")
+    await communicator.send_input({"type": "websocket.connect"})
+    with pytest.raises(KeyError, match="died after accepting"):
+        await communicator.wait()
+    with pytest.raises(KeyError, match="died after accepting"):
+        await communicator.receive_output()

@@ -63,6 +63,8 @@ class _FailFastCommunicator(ApplicationCommunicator):
         kept = self._kept()
         if kept:
             return kept.pop(0)
+        if self.future.done() and not self.future.cancelled():
+            self.future.result()  # a crash is reported first, as upstream's communicator does
         if not self.output_queue.empty():
             return self.output_queue.get_nowait()
         if not self.future.done():
