@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ._checks import get, not_smuggled, refused
+from ._checks import describe, get, not_smuggled, refused
 from ._kit import Kit
 from ._wire import request
 
@@ -128,7 +128,9 @@ def test_http10_without_host_is_served(server_kit: Kit) -> None:
 def test_absolute_form_target_is_accepted(server_kit: Kit) -> None:
     """RFC 9112 §3.2.2: a server MUST accept the absolute-form; the path is its path part."""
     response = get(server_kit, request("GET", "http://kit.test/scope?q=1"))
-    assert response.status == 200
+    assert response.status == 200 and response.header("x-kit-path") == "/scope", (
+        f"expected the app to see path /scope, got {describe(response)}"
+    )
     scope = json.loads(response.body)
     assert (scope["path"], scope["query_string"]) == ("/scope", {"bytes": "q=1"})
 
