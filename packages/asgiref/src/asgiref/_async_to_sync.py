@@ -1,10 +1,7 @@
 """``async_to_sync``: call an async function from sync code and block for its result.
 
-Where the coroutine runs, first match wins (3.8 to 3.11's order):
+Where the coroutine runs:
 
-* if the wrapper was created while an event loop was running, and that loop still runs
-  (in another thread): on that loop, so objects bound to it keep working from any thread
-  (see ``_creator_loop``);
 * in a thread that is running a ``sync_to_async`` call: on the loop awaiting that call
   (it is idle in this respect: it is awaiting us), so loop-bound state stays on its loop;
 * inside :class:`AsyncSingleThreadContext`: on the loop the context's first call used;
@@ -16,13 +13,11 @@ Meanwhile the calling thread serves a :class:`CurrentThreadExecutor`, so thread-
 
 Tasks the coroutine starts and leaves unfinished are cancelled and awaited before the call
 returns, like :func:`asyncio.run` (and asgiref 3.x, which closed a loop per call) would,
-on the loops asgiref owns (only their task factory records which call started a task). On
-an application's loop (the loop awaiting the calling thread, or the wrapper's creator loop)
-the coroutine is part of that application and its tasks are left running, as in 3.x (on
-the awaiting loop they belong to the enclosing call, if any). The loop itself lives on, so
-loop-bound resources keep working (see ``_task_scope``). On the awaiting loop the
-coroutine's task also receives the cancellation of the ``sync_to_async`` call awaiting this
-thread (see ``_sync_to_async``).
+unless the coroutine ran on the loop awaiting the calling thread: there it is part of the
+application on that loop, and its tasks are left running, as in 3.x (they belong to the
+enclosing call, if any). The loop itself lives on, so loop-bound resources keep working
+(see ``_task_scope``). On the awaiting loop the coroutine's task also receives the
+cancellation of the ``sync_to_async`` call awaiting this thread (see ``_sync_to_async``).
 """
 
 from __future__ import annotations
@@ -39,12 +34,11 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._context import await_handling, copy_bound_self, restore_context
 from ._coroutines import is_async_callable, unmark_coroutine_function
-from ._creator_loop import CreatorLoop
 from ._current_thread_executor import CurrentThreadExecutor
 from ._loop_thread import LoopThread, shared_loop_thread
 from ._storage import adopt_context
 from ._sync_to_async import awaiting_loop, awaiting_task_context
-from ._task_scope import TaskScope, scoped_task_factory
+from ._task_scope import TaskScope
 from ._thread_sensitive import ExecutorBinding, enter_bridge
 
 __all__ = ["AsyncSingleThreadContext", "AsyncToSync", "async_to_sync"]
@@ -93,7 +87,6 @@ class AsyncToSync(Generic[_P, _R]):
             warnings.warn("async_to_sync was passed a non-async-marked callable", stacklevel=2)
         self.awaitable = awaitable
         self.force_new_loop = force_new_loop
-        self._creator_loop = CreatorLoop()
         functools.update_wrapper(self, awaitable)
         unmark_coroutine_function(self)
         copy_bound_self(awaitable, self)
@@ -106,7 +99,7 @@ class AsyncToSync(Generic[_P, _R]):
             own_loop = LoopThread("asgiref-async-to-sync-new-loop")
             loop = own_loop.loop
         else:
-            loop = self._creator_loop.running() or _target_loop()
+            loop = _target_loop()
         try:
             outcome = self._run_on(loop, args, kwargs)
         finally:
@@ -126,12 +119,11 @@ class AsyncToSync(Generic[_P, _R]):
         done: Future[_Outcome] = Future()
         # On the loop awaiting our thread, the coroutine is part of the application that
         # awaits us: its cancellation reaches the coroutine and its leftover tasks stay.
-        # Leftovers are cleaned up only on asgiref's own loops, whose task factory records
-        # them; on another application loop (a creator loop) they stay too, as in 3.x.
         on_awaiting_loop = loop is awaiting_loop()
         task_context = awaiting_task_context() if on_awaiting_loop else None
-        own_scope = not on_awaiting_loop and loop.get_task_factory() is scoped_task_factory
-        coro = self._main(executor, done, sys.exc_info()[1], args, kwargs, own_scope, task_context)
+        coro = self._main(
+            executor, done, sys.exc_info()[1], args, kwargs, not on_awaiting_loop, task_context
+        )
         context = contextvars.copy_context()
         started: list[asyncio.Task[None]] = []
         try:
