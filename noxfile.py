@@ -280,7 +280,9 @@ def bench(session: nox.Session) -> None:
 
 
 # --------------------------------------------------------------------------- server kit
-_DAPHNE = "{python} -m daphne --websocket-per-message-deflate"
+# --require-host: daphne's RFC 9112 3.2 mode; by default it serves HTTP/1.1 without Host as
+# Daphne 4 did (docs/compatibility.md), which the kit's Host check counts as a failure.
+_DAPHNE = "{python} -m daphne --websocket-per-message-deflate --require-host"
 _DAPHNE_TLS = "-e ssl:port={port}:interface={host}:privateKey={keyfile}:certKey={certfile} {app}"
 _UVICORN = "{python} -m uvicorn --host {host} --port {port}"
 _DAPHNE_CLAIMS = "websocket,lifespan,websocket_denial,deflate"
@@ -366,3 +368,19 @@ def server_conformance(session: nox.Session) -> None:
         reports.append(str(report))
     out = str(ROOT / "docs" / "server-conformance.md")
     session.run("python", "-m", "asgi_conformance.server.matrix", "--out", out, *reports)
+
+
+#: The kit configurations CI holds daphne to: every check must pass (the others are in
+#: the matrix above; daphne over TLS still fails the must-close checks, see issue notes).
+SERVER_KIT_CI = ("daphne-httptools", "daphne-python")
+
+
+@nox.session(name="server-conformance-ci", python=DEFAULT_PYTHON, tags=["ci"])
+def server_conformance_ci(session: nox.Session) -> None:
+    """The server kit against daphne on plain TCP, both parsers; any failing check fails CI."""
+    _install_local(session, "./conformance[server]", "./packages/daphne[fast,http2]")
+    for name in SERVER_KIT_CI:
+        options = [f"--{key}={value}" for key, value in SERVER_KIT[name].items()]
+        report = REPORTS / f"server-conformance-{name}.xml"
+        args = ["-m", "asgi_conformance.server", f"--name={name}", f"--junitxml={report}"]
+        session.run("python", *args, *options, *session.posargs)

@@ -101,24 +101,50 @@ def test_connection_must_list_the_upgrade_token(server, raw):
 # Host ------------------------------------------------------------------------------------
 
 
+NO_HOST = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n"
+WS_NO_HOST = b"GET /ws/echo HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + WS_HEADERS
+
+
 @pytest.mark.parametrize(
     "head",
     [
-        b"GET / HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n",
         b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
-        b"GET /ws/echo HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + WS_HEADERS
-        + b"\r\n",
         b"GET /ws/echo HTTP/1.1\r\nHost: a\r\nHost: b\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\n" + WS_HEADERS + b"\r\n",
     ],
-    ids=["1.1-none", "1.1-two", "1.1-two-same", "1.0-two", "ws-none", "ws-two"],
+    ids=["1.1-two", "1.1-two-same", "1.0-two", "ws-two"],
 )
-def test_missing_or_repeated_host_is_400(server, raw, head):
+def test_a_repeated_host_is_400(server, raw, head):
     reply = raw(server, head)
     assert status_of(reply) == 400, reply[:200]
+
+
+def _head_of_reply(address, request: bytes) -> bytes:
+    """Send ``request`` and read the reply's head only (an open WebSocket never closes)."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return reply
+
+
+def test_http11_without_host_is_served_by_default_as_daphne_4_did(server, raw):
+    assert status_of(raw(server, NO_HOST)) == 200
+    assert status_of(_head_of_reply(server, WS_NO_HOST + b"\r\n")) == 101
+
+
+@pytest.mark.parametrize("head", [NO_HOST, WS_NO_HOST + b"\r\n"], ids=["http", "ws"])
+def test_require_host_answers_400_to_http11_without_host(pool, stack, raw, head):
+    strict = pool.get(require_host=True, **stack)
+    reply = raw(strict, head)
+    assert status_of(reply) == 400, reply[:200]
+    assert b"Host" in reply
 
 
 @pytest.mark.parametrize("value", [b"exa mple.test", b"user@kit.test", b"kit.test/path", b"a:b:c"])

@@ -32,6 +32,12 @@ def test_host_rule(version, hosts, ok):
     assert (host_problem(version, headers) is None) is ok
 
 
+@pytest.mark.parametrize(("hosts", "ok"), [(0, True), (1, True), (2, False)])
+def test_without_require_host_only_a_missing_host_is_let_through(hosts, ok):
+    headers = [(b"Host", b"a")] * hosts
+    assert (host_problem("1.1", headers, require_host=False) is None) is ok
+
+
 def test_handshake_needs_the_websocket_token():
     headers = [
         (b"Host", b"x"),

@@ -20,6 +20,10 @@ class ServerConfig:
     max_request_line: int = 8190
     max_header_size: int = 65536
     max_headers: int = 100
+    # RFC 9112 3.2's 400 for an HTTP/1.1 request without Host. Off by default: Daphne 4
+    # served such requests, and clients written against it (upstream's own test client) rely
+    # on that. Two Hosts, or an invalid Host value, are refused whatever this says.
+    require_host: bool = False
     max_body_size: int | None = None
     proxy: ProxyConfig | None = None
     use_httptools: bool = True

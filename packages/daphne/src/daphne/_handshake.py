@@ -24,7 +24,9 @@ def _values(headers: RawHeaders, name: bytes) -> list[bytes]:
     return [value for key, value in headers if key.lower() == name]
 
 
-def check_handshake(method: bytes, http_version: str, headers: RawHeaders) -> list[str]:
+def check_handshake(
+    method: bytes, http_version: str, headers: RawHeaders, require_host: bool = True
+) -> list[str]:
     """Return the offered subprotocols, or raise HandshakeError naming what is wrong.
 
     Called for every request whose ``Upgrade`` lists ``websocket`` (with ``upgrade`` in
@@ -40,7 +42,7 @@ def check_handshake(method: bytes, http_version: str, headers: RawHeaders) -> li
         raise HandshakeError(
             400, f"expected HTTP/1.1 for a WebSocket handshake, got {http_version}"
         )
-    problem = host_problem(http_version, headers)
+    problem = host_problem(http_version, headers, require_host)
     if problem is not None:
         raise HandshakeError(400, problem)
     if b"upgrade" not in header_tokens(headers, b"connection"):

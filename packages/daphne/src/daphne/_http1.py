@@ -216,7 +216,7 @@ class Http1Protocol(protocol.Protocol):
         if self._header_size > self.config.max_header_size:
             raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
-        check_version_and_host(version, self._headers)
+        check_version_and_host(version, self._headers, self.config.require_host)
         if self.parser.should_upgrade() and is_websocket_upgrade(self._headers):
             self._ws_pending = True
             return

@@ -131,9 +131,12 @@ def is_websocket_upgrade(headers: RawHeaders) -> bool:
     return b"websocket" in header_tokens(headers, b"upgrade")
 
 
-def host_problem(version: str, headers: RawHeaders) -> str | None:
+def host_problem(version: str, headers: RawHeaders, require_host: bool = True) -> str | None:
     """RFC 9112 3.2: an HTTP/1.1 request has exactly one ``Host``, any request at most one,
     and its value is ``uri-host [":" port]`` (RFC 3986; it may be empty).
+
+    ``require_host=False`` lets an HTTP/1.1 request without ``Host`` through (Daphne 4
+    served those); two hosts or an invalid value are refused either way.
 
     Returns what is wrong (the server answers 400), or None. Two hosts, or one with a path,
     userinfo or spaces in it, could be read differently by a proxy in front and by the
@@ -145,7 +148,7 @@ def host_problem(version: str, headers: RawHeaders) -> str | None:
         if len(name) == 4 and name.lower() == b"host":
             count += 1
             host = value
-    if count > 1 or (count == 0 and version != "1.0"):
+    if count > 1 or (count == 0 and require_host and version != "1.0"):
         return f"expected one Host header in an HTTP/{version} request, got {count}"
     if host and host not in _VALID_HOSTS:
         if _HOST.fullmatch(host) is None:
@@ -155,13 +158,13 @@ def host_problem(version: str, headers: RawHeaders) -> str | None:
     return None
 
 
-def check_version_and_host(version: str, headers: RawHeaders) -> None:
+def check_version_and_host(version: str, headers: RawHeaders, require_host: bool) -> None:
     """HTTP/1.0 or 1.1 only (400 for 0.9, 505 above), and the ``Host`` rule (400)."""
     if version == "0.9":
         raise Reject(400, "expected 'METHOD target HTTP/1.1', got an HTTP/0.9 request line")
     if version not in ("1.1", "1.0"):
         raise Reject(505, f"expected HTTP/1.0 or HTTP/1.1, got HTTP/{version}")
-    problem = host_problem(version, headers)
+    problem = host_problem(version, headers, require_host)
     if problem is not None:
         raise Reject(400, problem)
 

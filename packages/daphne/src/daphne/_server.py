@@ -98,6 +98,7 @@ class Server:
         lifespan: str = "auto",
         proxy_trusted_ips: Iterable[str] | str | None = None,
         proxy_headers_forwarded: bool = False,
+        require_host: bool = False,
         max_request_line: int = 8190,
         max_header_size: int = 65536,
         max_body_size: int | None = None,
@@ -137,6 +138,7 @@ class Server:
             max_request_line=max_request_line,
             max_header_size=max_header_size,
             max_body_size=max_body_size,
+            require_host=require_host,
             proxy=_proxy_config(
                 proxy_forwarded_address_header,
                 proxy_forwarded_port_header,

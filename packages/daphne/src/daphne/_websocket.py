@@ -104,7 +104,9 @@ class WebSocketConnection:
     def start(self, rest: bytes) -> None:
         self._pending += rest
         try:
-            subprotocols = check_handshake(self.method, self.http_version, self.headers)
+            subprotocols = check_handshake(
+                self.method, self.http_version, self.headers, self.server.config.require_host
+            )
         except HandshakeError as exc:
             self._close_with_response(error_response(exc.status, str(exc), exc.headers))
             return

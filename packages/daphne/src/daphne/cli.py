@@ -114,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
         "X-Forwarded-* (only if your proxy sets or overwrites Forwarded)",
     )
     add(
+        "--require-host",
+        dest="require_host",
+        action="store_true",
+        default=False,
+        help="Answer 400 to an HTTP/1.1 request without a Host header (RFC 9112 3.2). "
+        "Off by default, as in Daphne 4; two Hosts or an invalid Host are always 400",
+    )
+    add(
         "--ws-protocol",
         nargs="*",
         dest="ws_protocols",
@@ -342,6 +350,7 @@ _PROXY_DEFAULTS = {"host": "X-Forwarded-For", "port": "X-Forwarded-Port"}
 _EXTRA_OPTIONS = (
     "proxy_trusted_ips",
     "proxy_headers_forwarded",
+    "require_host",
     "ws_protocols",
     "lifespan",
     "max_body_size",
