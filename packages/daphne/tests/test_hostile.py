@@ -393,3 +393,14 @@ def test_a_close_frame_without_a_code_reaches_the_app_as_1005(server, record, wa
         assert sock.recv(2)[:1] == b"\x88"
     wait_for(lambda: any(e.get("event") == "disconnect" for e in record.events()))
     assert {"event": "disconnect", "code": 1005, "reason": ""} in record.events()
+
+
+@pytest.mark.parametrize("path", [b"/", b"/ws/echo"], ids=["http", "ws"])
+def test_a_header_value_with_nel_is_400_so_no_header_is_smuggled_through_splitlines(
+    server, raw, path
+):
+    upgrade = b"Upgrade: websocket\r\nConnection: Upgrade\r\n" + WS_HEADERS if path != b"/" else b""
+    head = b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n" + upgrade
+    reply = raw(server, head + b"X-Padding: innocent\x85X-Secret-Auth: admin\r\n\r\n")
+    assert status_of(reply) == 400
+    assert b"X-Secret-Auth" not in reply
