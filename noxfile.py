@@ -234,7 +234,7 @@ def django(session: nox.Session, django: str) -> None:
     )
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
 def compat(session: nox.Session) -> None:
     """Upstream's own suites (asgiref, daphne, channels_redis) against our packages.
 

@@ -183,11 +183,12 @@ def test_invalid_handshake_is_refused_before_the_app(server, raw, record, name, 
     assert record.events() == []
 
 
-def test_handshake_without_host_is_refused(server, raw):
-    request = _handshake(server, "/ws/echo").replace(
-        b"Host: %s:%d\r\n" % (server[0].encode(), server[1]), b""
+def test_handshake_without_host_is_refused_when_host_is_required(pool, stack, raw):
+    strict = pool.get(require_host=True, **stack)
+    request = _handshake(strict, "/ws/echo").replace(
+        b"Host: %s:%d\r\n" % (strict[0].encode(), strict[1]), b""
     )
-    assert raw(server, request).startswith(b"HTTP/1.1 400 ")
+    assert raw(strict, request).startswith(b"HTTP/1.1 400 ")
 
 
 def _masked_frame(opcode, payload, fin=True, mask=True, force16=False):
