@@ -153,8 +153,8 @@ class HttpCycle:
 
     async def receive(self) -> Message:
         while True:
-            if self.disconnected:
-                return _DISCONNECT
+            # Body that arrived before the client left is delivered before http.disconnect:
+            # the client sent it, and an app reading a split body must see all of it.
             if self._body or (self._body_done and not self._body_delivered):
                 body = self._take_body()
                 # Exactly one http.request carries more_body=False; later calls wait for the
@@ -163,7 +163,7 @@ class HttpCycle:
                 self._body_delivered = last
                 self.sink.body_drained(self)
                 return {"type": "http.request", "body": body, "more_body": not last}
-            if self.state is ResponseState.COMPLETE or self._input_ended:
+            if self.disconnected or self.state is ResponseState.COMPLETE or self._input_ended:
                 return _DISCONNECT
             if self._continue_pending:
                 self._continue_pending = False
