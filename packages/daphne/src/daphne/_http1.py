@@ -205,8 +205,7 @@ class Http1Protocol(protocol.Protocol):
             return
         if value[-1:] in (b" ", b"\t"):
             value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace; RFC 9110 5.5 drops it
-        if b"\x85" in value:
-            # Legal obs-text, but str.splitlines() of its Latin-1 decoding splits there (smuggling)
+        if b"\x85" in value:  # obs-text, but Latin-1 splitlines() splits there: smuggling
             raise Reject(400, f"expected no NEL (0x85) byte in the value of header {name!r}")
         self._headers.append((name, value))
         self._header_size += len(name) + len(value) + 4
