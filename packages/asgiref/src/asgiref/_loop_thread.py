@@ -18,10 +18,9 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-import atexit
-import os
 import threading
 
+from ._singleton import ProcessSingleton
 from ._task_scope import scoped_task_factory
 
 __all__ = ["LoopThread", "shared_loop_thread", "stop_shared_loop_thread"]
@@ -77,49 +76,19 @@ class LoopThread:
         await self.loop.shutdown_default_executor()
 
 
-_lock = threading.Lock()
-_shared: LoopThread | None = None
-_hooks_installed = False
 # Loops inherited by a forked child: their thread is gone, so they can neither run nor be
 # closed cleanly; they are kept referenced so that no "unclosed loop" warning fires later.
 _orphans: list[LoopThread] = []
+_SHARED: ProcessSingleton[LoopThread] = ProcessSingleton(
+    LoopThread, LoopThread.stop, _orphans.append
+)
 
 
 def shared_loop_thread() -> LoopThread:
-    """The process-wide loop thread, started on first use."""
-    global _shared
-    shared = _shared
-    if shared is not None:
-        return shared
-    with _lock:
-        if _shared is None:
-            _install_hooks()
-            _shared = LoopThread()
-        return _shared
+    """The process's shared loop thread, started on first use."""
+    return _SHARED.get()
 
 
 def stop_shared_loop_thread() -> None:
     """Stop the shared loop (at exit; tests may call it to start afresh)."""
-    global _shared
-    with _lock:
-        shared, _shared = _shared, None
-    if shared is not None:
-        shared.stop()
-
-
-def _forget_after_fork() -> None:
-    global _shared, _lock
-    _lock = threading.Lock()
-    if _shared is not None:
-        _orphans.append(_shared)
-        _shared = None
-
-
-def _install_hooks() -> None:
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(stop_shared_loop_thread)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_forget_after_fork)
+    _SHARED.stop()

@@ -10,14 +10,13 @@ child (its thread does not exist there) and is stopped at interpreter exit.
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 from ._current_thread_executor import CurrentThreadExecutor
+from ._singleton import ProcessSingleton
 
 __all__ = ["WorkerExecutor", "global_worker_executor", "stop_global_worker"]
 
@@ -52,38 +51,17 @@ class WorkerExecutor(Executor):
             self.thread.join()
 
 
-_global_lock = threading.Lock()
-_global_worker: WorkerExecutor | None = None
-_hooks_installed = False
+_GLOBAL_WORKER: ProcessSingleton[WorkerExecutor] = ProcessSingleton(
+    lambda: WorkerExecutor("asgiref-thread-sensitive"),
+    lambda worker: worker.shutdown(wait=True),
+)
 
 
 def global_worker_executor() -> WorkerExecutor:
     """The process-wide thread for thread-sensitive calls outside any context or call."""
-    global _global_worker, _hooks_installed
-    worker = _global_worker
-    if worker is not None:
-        return worker
-    with _global_lock:
-        if _global_worker is None:
-            if not _hooks_installed:
-                _hooks_installed = True
-                atexit.register(stop_global_worker)
-                if hasattr(os, "register_at_fork"):
-                    os.register_at_fork(after_in_child=_forget_after_fork)
-            _global_worker = WorkerExecutor("asgiref-thread-sensitive")
-        return _global_worker
+    return _GLOBAL_WORKER.get()
 
 
 def stop_global_worker() -> None:
     """Stop the process-wide thread-sensitive worker (at exit, or between tests)."""
-    global _global_worker
-    with _global_lock:
-        worker, _global_worker = _global_worker, None
-    if worker is not None:
-        worker.shutdown(wait=True)
-
-
-def _forget_after_fork() -> None:
-    global _global_worker, _global_lock
-    _global_lock = threading.Lock()
-    _global_worker = None
+    _GLOBAL_WORKER.stop()
