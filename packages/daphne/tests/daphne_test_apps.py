@@ -103,6 +103,15 @@ async def _http(scope, receive, send):
             if message["type"] == "http.disconnect":
                 _record(scope, {"event": "disconnect"})
                 return
+    elif path == "/respond-then-read":
+        # Answers after the first body message, then records the rest of the body.
+        message = await receive()
+        await _respond(send, 200, b"answered")
+        while True:
+            _record(scope, {"type": message["type"], "body": message.get("body", b"").decode()})
+            if message["type"] == "http.disconnect" or not message.get("more_body"):
+                return
+            message = await receive()
     elif path == "/flood":
         total = int(_query(scope).get("mb", "64")) * 1024 * 1024
         chunk = b"x" * 65536

@@ -247,3 +247,22 @@ def test_request_body_is_not_read_faster_than_the_app_consumes(server, record, w
         pass
     assert 0 < sent < 64 * 1024 * 1024, f"server swallowed {sent} bytes the app never read"
     sock.close()
+
+
+def test_body_arriving_after_the_response_still_reaches_a_reading_app(server, record, wait_for):
+    # The app answers on the first body message and reads on. The rest of the body arrives
+    # only after the client has seen the response: the app gets all of it, not a disconnect.
+    sock = socket.create_connection(server, timeout=10)
+    sock.sendall(
+        f"POST /respond-then-read?{record.query} HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 9\r\n\r\nfirst".encode()
+    )
+    reply = b""
+    while b"answered" not in reply:
+        reply += sock.recv(65536)
+    sock.sendall(b"-end")
+    wait_for(lambda: len(record.events()) >= 2)
+    sock.close()
+    events = record.events()
+    assert "".join(e["body"] for e in events) == "first-end"
+    assert [e["type"] for e in events] == ["http.request"] * len(events)

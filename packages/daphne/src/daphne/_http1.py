@@ -227,8 +227,8 @@ class Http1Protocol(protocol.Protocol):
     def on_body(self, data: bytes) -> None:
         self.budget.progress = True
         cycle = self.parsing
-        if cycle is None or cycle.state is ResponseState.COMPLETE or cycle.disconnected:
-            return  # The response is done; the rest of the body is read and dropped.
+        if cycle is None or cycle.disconnected or cycle.took_late_body(data, _BODY_HIGH_WATER):
+            return  # (after the response, reading goes on towards the next request)
         self._body_received += len(data)
         limit = self.config.max_body_size
         if limit is not None and self._body_received > limit:

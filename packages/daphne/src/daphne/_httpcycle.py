@@ -125,6 +125,23 @@ class HttpCycle:
             self._body.append(data)
         self._wake()
 
+    def took_late_body(self, data: bytes, limit: int) -> bool:
+        """Take body that arrives after the response completed; False before that.
+
+        The connection reads on towards the next request, so such body is kept only for an
+        application still running, up to ``limit`` bytes buffered; past that it hears
+        ``http.disconnect`` after what it already has.
+        """
+        if self.state is not ResponseState.COMPLETE:
+            return False
+        if self._input_ended or self.task is None or self.task.done():
+            return True
+        if self.buffered_body() + len(data) > limit:
+            self.input_ended()
+        else:
+            self.feed_body(data)
+        return True
+
     def end_body(self) -> None:
         self._body_done = True
         self._continue_pending = False
@@ -163,7 +180,9 @@ class HttpCycle:
                 self._body_delivered = last
                 self.sink.body_drained(self)
                 return {"type": "http.request", "body": body, "more_body": not last}
-            if self.disconnected or self.state is ResponseState.COMPLETE or self._input_ended:
+            # After the response, a body still arriving is delivered to the end first.
+            done = self.state is ResponseState.COMPLETE and self._body_delivered
+            if done or self.disconnected or self._input_ended:
                 return _DISCONNECT
             if self._continue_pending:
                 self._continue_pending = False
