@@ -5,6 +5,7 @@ from __future__ import annotations
 import asgiref.layers as layers
 
 EXPECTED = {
+    "DEFAULT_CHANNEL_PREFIX",
     "MAX_NAME_LENGTH",
     "BaseChannelLayer",
     "CapacityMatcher",
@@ -20,16 +21,19 @@ EXPECTED = {
     "MessageTooLarge",
     "MsgPackSerializer",
     "Serializer",
+    "SerializingChannelLayer",
     "compile_capacities",
     "get_serializer",
     "is_process_local",
     "is_valid_channel_name",
     "is_valid_group_name",
     "non_local_name",
+    "process_local_name",
     "register_serializer",
     "require_valid_channel_name",
     "require_valid_channel_names",
     "require_valid_group_name",
+    "split_process_local",
     "validate_message",
 }
 

@@ -14,9 +14,11 @@ from asgiref.layers import (
     is_valid_channel_name,
     is_valid_group_name,
     non_local_name,
+    process_local_name,
     require_valid_channel_name,
     require_valid_channel_names,
     require_valid_group_name,
+    split_process_local,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -100,6 +102,53 @@ def test_process_local_helpers() -> None:
     assert not is_process_local("http.request")
     assert non_local_name("specific.abc!def") == "specific.abc!"
     assert non_local_name("http.request") == "http.request"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("specific.", "specific.me!x1"),
+        ("specific", "specific.me!x1"),
+        ("chat.room.", "chat.room.me!x1"),
+        ("", "me!x1"),
+    ],
+)
+def test_process_local_names_join_prefix_and_owner_with_one_dot(prefix: str, expected: str) -> None:
+    assert process_local_name(prefix, "me", "x1") == expected
+
+
+def test_process_local_names_get_a_random_local_part_by_default() -> None:
+    first, second = process_local_name("specific.", "me"), process_local_name("specific.", "me")
+    assert first != second
+    assert split_process_local(first)[0] == "me"
+    assert len(split_process_local(first)[1]) == 16
+
+
+@pytest.mark.parametrize("prefix", ["bad prefix", "x" * 95, 3])
+def test_a_process_local_name_that_breaks_the_rules_is_refused(prefix: Any) -> None:
+    with pytest.raises(InvalidChannelName):
+        process_local_name(prefix, "me")
+
+
+@pytest.mark.parametrize("owner", ["", "a.b", "a!b"])
+def test_an_owner_with_a_dot_or_bang_is_refused(owner: str) -> None:
+    with pytest.raises(ValueError, match="owner"):
+        process_local_name("specific.", owner)
+
+
+def test_split_process_local_reads_owner_and_local_part() -> None:
+    assert split_process_local("specific.abc!def") == ("abc", "def")
+    assert split_process_local("a.b.abc!") == ("abc", "")
+    assert split_process_local("abc!d.e") == ("abc", "d.e")
+    with pytest.raises(ValueError, match="no '!'"):
+        split_process_local("http.request")
+
+
+@given(st.text(alphabet=NAME_CHARS, max_size=40), st.text(alphabet=NAME_CHARS, max_size=20))
+def test_split_finds_what_process_local_name_joined(prefix: str, local: str) -> None:
+    name = process_local_name(prefix, "owner1", local)
+    assert split_process_local(name) == ("owner1", local)
+    assert non_local_name(name).startswith(prefix)
 
 
 @given(names)

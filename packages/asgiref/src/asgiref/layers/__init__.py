@@ -1,7 +1,9 @@
 """The abstract channel-layer interface and the in-memory layer.
 
-Backends subclass :class:`BaseChannelLayer` and reuse the pure rules here:
-names, messages, capacity patterns and serializers.
+Backends subclass :class:`BaseChannelLayer` (or :class:`SerializingChannelLayer`,
+whose ``send``/``group_send`` template validates, encodes and size-checks before the
+backend's own transport runs) and reuse the pure rules here: names (including how a
+process-local name is made and split), messages, capacity patterns and serializers.
 """
 
 from typing import TYPE_CHECKING
@@ -18,14 +20,17 @@ from ._errors import (
 )
 from ._message import validate_message
 from ._names import (
+    DEFAULT_CHANNEL_PREFIX,
     MAX_NAME_LENGTH,
     is_process_local,
     is_valid_channel_name,
     is_valid_group_name,
     non_local_name,
+    process_local_name,
     require_valid_channel_name,
     require_valid_channel_names,
     require_valid_group_name,
+    split_process_local,
 )
 from ._serializers import (
     JSONSerializer,
@@ -34,11 +39,13 @@ from ._serializers import (
     get_serializer,
     register_serializer,
 )
+from ._serializing import SerializingChannelLayer
 
 if TYPE_CHECKING:  # type checkers see the class; at runtime it loads on first use
     from ._memory import InMemoryChannelLayer
 
 __all__ = [
+    "DEFAULT_CHANNEL_PREFIX",
     "MAX_NAME_LENGTH",
     "BaseChannelLayer",
     "CapacityMatcher",
@@ -54,16 +61,19 @@ __all__ = [
     "MessageTooLarge",
     "MsgPackSerializer",
     "Serializer",
+    "SerializingChannelLayer",
     "compile_capacities",
     "get_serializer",
     "is_process_local",
     "is_valid_channel_name",
     "is_valid_group_name",
     "non_local_name",
+    "process_local_name",
     "register_serializer",
     "require_valid_channel_name",
     "require_valid_channel_names",
     "require_valid_group_name",
+    "split_process_local",
     "validate_message",
 ]
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from ._capacity import CapacityMatcher, CapacityPattern, CapacitySetting, compile_capacities
 from ._names import (
+    DEFAULT_CHANNEL_PREFIX,
     MAX_NAME_LENGTH,
     UPSTREAM_INVALID_NAME,
     non_local_name,
@@ -35,7 +36,7 @@ class ChannelLayer(Protocol):
 
     async def receive(self, channel: str) -> dict[str, Any]: ...
 
-    async def new_channel(self, prefix: str = "specific.") -> str: ...
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str: ...
 
 
 class BaseChannelLayer:
@@ -145,7 +146,7 @@ class BaseChannelLayer:
     async def receive(self, channel: str) -> dict[str, Any]:
         raise NotImplementedError("receive() needs to be implemented by the layer")
 
-    async def new_channel(self, prefix: str = "specific.") -> str:
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
         raise NotImplementedError("new_channel() needs to be implemented by the layer")
 
     async def group_add(self, group: str, channel: str) -> None:

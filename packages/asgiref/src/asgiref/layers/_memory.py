@@ -35,7 +35,12 @@ from ._errors import ChannelFull, InvalidChannelLayerError
 from ._memory_groups import GroupRegistry
 from ._memory_views import QueueView, group_view, to_wall_clock
 from ._message import validate_message
-from ._names import require_valid_channel_name, require_valid_group_name
+from ._names import (
+    DEFAULT_CHANNEL_PREFIX,
+    process_local_name,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
 
 __all__ = ["InMemoryChannelLayer"]
 
@@ -139,12 +144,10 @@ class InMemoryChannelLayer(BaseChannelLayer):
                 self._abandon(channel, state, waiter)
                 raise
 
-    async def new_channel(self, prefix: str = "specific.") -> str:
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
         """Return a new process-local channel name, unique within this process."""
-        separator = "" if prefix.endswith(".") else "."
-        serial = next(self._serial)
-        name = f"{prefix}{separator}{self._client_id}!{serial:x}{secrets.token_hex(4)}"
-        return require_valid_channel_name(name)
+        local = f"{next(self._serial):x}{secrets.token_hex(4)}"
+        return process_local_name(prefix, self._client_id, local)
 
     # Groups --------------------------------------------------------------------
 

@@ -4,11 +4,19 @@ A name is 1-99 ASCII characters from letters, digits, ``-``, ``_`` and ``.``.
 A process-local channel name contains exactly one ``!``: everything up to and
 including it (the *non-local part*) names the process that owns the channel,
 and the rest identifies the channel inside that process.
+
+Layers make process-local names with :func:`process_local_name`, one rule for all:
+``<prefix>.<owner>!<local>``, where ``<owner>`` (no ``.``, no ``!``) names the layer
+instance and ``<local>`` the channel. The ``.`` is left out when the prefix is empty or
+already ends with one, so ``new_channel()`` and ``new_channel("specific.")`` both give
+``specific.<owner>!<local>``, as channels_redis' names look. :func:`split_process_local`
+reads the owner and the local part back.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
@@ -16,19 +24,25 @@ from typing import Final
 from ._errors import InvalidChannelName, InvalidGroupName
 
 __all__ = [
+    "DEFAULT_CHANNEL_PREFIX",
     "MAX_NAME_LENGTH",
     "UPSTREAM_INVALID_NAME",
     "is_process_local",
     "is_valid_channel_name",
     "is_valid_group_name",
     "non_local_name",
+    "process_local_name",
     "require_valid_channel_name",
     "require_valid_channel_names",
     "require_valid_group_name",
+    "split_process_local",
 ]
 
 #: Names must be strictly shorter than this.
 MAX_NAME_LENGTH: Final = 100
+
+#: The prefix of ``new_channel()`` names when the caller gives none (Channels' default).
+DEFAULT_CHANNEL_PREFIX: Final = "specific."
 
 _CHANNEL_RE: Final = re.compile(r"[a-zA-Z0-9\-_.]+(![a-zA-Z0-9\-_.]*)?", re.ASCII)
 _GROUP_RE: Final = re.compile(r"[a-zA-Z0-9\-_.]+", re.ASCII)
@@ -129,3 +143,35 @@ def non_local_name(name: str) -> str:
     """
     index = name.find("!")
     return name if index < 0 else name[: index + 1]
+
+
+def process_local_name(prefix: str, owner: str, local: str | None = None) -> str:
+    """Return the process-local channel name ``<prefix>.<owner>!<local>``.
+
+    *owner* names the layer instance that receives on the channel; it must not contain
+    ``.`` or ``!`` (so that :func:`split_process_local` finds it again whatever the
+    prefix). *local* defaults to 16 random hex digits. Raises
+    :class:`InvalidChannelName` if *prefix* is not a str or the name breaks the rules.
+    """
+    if not isinstance(prefix, str):
+        raise InvalidChannelName(f"Channel prefix must be a str, got {type(prefix).__name__}")
+    if not owner or "." in owner or "!" in owner:
+        raise ValueError(f"owner must be a non-empty name without '.' or '!', got {owner!r}")
+    separator = "" if not prefix or prefix.endswith(".") else "."
+    if local is None:
+        local = secrets.token_hex(8)
+    return require_valid_channel_name(f"{prefix}{separator}{owner}!{local}")
+
+
+def split_process_local(name: str) -> tuple[str, str]:
+    """Return ``(owner, local part)`` of process-local *name*.
+
+    The owner is the ``.``-separated segment right before the ``!`` (see
+    :func:`process_local_name`); the local part is everything after it. For a
+    non-local part (``"specific.abc!"``) the local part is empty. A name without ``!``
+    raises ``ValueError``.
+    """
+    index = name.find("!")
+    if index < 0:
+        raise ValueError(f"{name!r} is not a process-local channel name (it has no '!')")
+    return name[:index].rpartition(".")[2], name[index + 1 :]
