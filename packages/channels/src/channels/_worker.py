@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from asgiref.server import StatelessServer
 
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "serve_until_signalled"]
 
 logger = logging.getLogger("channels.worker")
 
@@ -76,17 +76,7 @@ class Worker(StatelessServer):
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then drain and return."""
-        asyncio.run(self._run_with_signals())
-
-    async def _run_with_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in _STOP_SIGNALS:
-            loop.add_signal_handler(signum, self.request_stop, signum)
-        try:
-            await self.arun()
-        finally:
-            for signum in _STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
+        asyncio.run(serve_until_signalled([self]))
 
     def request_stop(self, signum: int | None = None) -> None:
         """Begin a graceful stop; called again, cancel the handlers still running."""
@@ -156,3 +146,26 @@ class Worker(StatelessServer):
             f"Worker applications cannot send to the server (channel {scope.get('channel')!r} "
             f"sent {message.get('type')!r}); use the channel layer to reply"
         )
+
+
+class _Stoppable(Protocol):
+    async def arun(self) -> None: ...
+
+    def request_stop(self, signum: int | None = None) -> None: ...
+
+
+async def serve_until_signalled(servers: Sequence[_Stoppable]) -> None:
+    """Run every server in this loop; each SIGTERM/SIGINT is passed to all of them."""
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        for server in servers:
+            server.request_stop(signum)
+
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await asyncio.gather(*(server.arun() for server in servers))
+    finally:
+        for signum in _STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
