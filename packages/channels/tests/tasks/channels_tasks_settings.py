@@ -36,3 +36,12 @@ TASKS = {
     }
 }
 ROOT_URLCONF = "channels_tasks_app"
+
+# Workers, the delay server and the test process write to one SQLite file:
+# wait for each other's locks instead of failing after the default 5 seconds.
+DATABASES = {
+    "default": {
+        **DATABASES["default"],  # noqa: F405
+        "OPTIONS": {"timeout": 60, "init_command": "PRAGMA journal_mode=WAL"},
+    }
+}

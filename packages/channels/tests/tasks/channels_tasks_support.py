@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +33,34 @@ def child_env(env: dict[str, str], layer: str, prefix: str) -> dict[str, str]:
         PYTHONPATH=os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
         PYTHONUNBUFFERED="1",
     )
+
+
+class Child:
+    """A ``python -m django`` child whose log goes to a file (a pipe could fill and block it)."""
+
+    def __init__(self, log: Path, env: dict[str, str], *args: str) -> None:
+        self.log = log
+        self._file = open(log, "w")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "django", *args], env=env, stderr=self._file, text=True
+        )
+
+    def logged(self) -> str:
+        return self.log.read_text()
+
+    def wait_for_log(self, needle: str) -> None:
+        while needle not in self.logged():
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.log.name} exited without logging {needle!r}:\n"
+                                     f"{self.logged()}")  # fmt: skip
+            time.sleep(0.02)
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(60)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._file.close()
