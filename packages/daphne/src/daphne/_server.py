@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, interfaces, protocol
@@ -12,35 +12,12 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from ._config import ServerConfig
 from ._lifespan import Lifespan
-from ._proxy import DEFAULT_TRUSTED, ProxyConfig, parse_networks
+from ._serverargs import ActionLogger, server_arguments, server_signature
 from ._timeouts import TimeoutQueue
 from ._types import Application, Receive, Scope, Send
 from ._wire import DateHeader
 
 logger = logging.getLogger("daphne.server")
-ActionLogger = Callable[[str, str, dict[str, Any]], None]
-
-
-def _proxy_config(
-    address_header: str | None,
-    port_header: str | None,
-    proto_header: str | None,
-    trusted: Iterable[str] | str | None,
-    use_forwarded: bool = False,
-) -> ProxyConfig | None:
-    if not (address_header or port_header or proto_header or use_forwarded):
-        return None
-
-    def lower(name: str | None) -> bytes | None:
-        return name.lower().encode("latin-1") if name else None
-
-    return ProxyConfig(
-        address_header=lower(address_header),
-        port_header=lower(port_header),
-        proto_header=lower(proto_header),
-        trusted=parse_networks(DEFAULT_TRUSTED if trusted is None else trusted),
-        use_forwarded=use_forwarded,
-    )
 
 
 @implementer(interfaces.IProtocolNegotiationFactory)
@@ -74,93 +51,35 @@ class Server:
         self,
         application: Application,
         endpoints: list[str] | None = None,
-        signal_handlers: bool = True,
-        action_logger: ActionLogger | None = None,
-        http_timeout: float | None = None,
-        request_buffer_size: int | None = 8192,
-        websocket_timeout: float | None = 86400,
-        websocket_connect_timeout: float = 20,
-        ping_interval: float = 20,
-        ping_timeout: float = 30,
-        root_path: str = "",
-        proxy_forwarded_address_header: str | None = None,
-        proxy_forwarded_port_header: str | None = None,
-        proxy_forwarded_proto_header: str | None = None,
-        verbosity: int = 1,
-        websocket_handshake_timeout: float = 5,
-        websocket_max_message_size: int = 16 * 1024 * 1024,
-        websocket_max_frame_size: int = 16 * 1024 * 1024,
-        application_close_timeout: float = 10,
-        ready_callable: Callable[[], object] | None = None,
-        server_name: str | None = "daphne",
-        *,
-        ws_protocols: Iterable[str] | None = None,
-        lifespan: str = "auto",
-        proxy_trusted_ips: Iterable[str] | str | None = None,
-        proxy_headers_forwarded: bool = False,
-        require_host: bool = False,
-        max_request_line: int = 8190,
-        max_header_size: int = 65536,
-        max_body_size: int | None = None,
-        websocket_per_message_deflate: bool = False,
-        websocket_deflate_window_bits: int = 15,
-        request_header_timeout: float = 30,
-        keep_alive_timeout: float = 75,
-        shutdown_timeout: float = 10,
-        use_httptools: bool = True,
-        loop: str = "auto",
+        *args: Any,
+        **options: Any,
     ) -> None:
+        """Positional arguments follow upstream's order; see ``help(Server)`` for all options.
+
+        Every option is a :class:`~daphne._config.ServerConfig` field (``docs/daphne-cli.md``
+        lists them); a bad one raises TypeError or ValueError naming it.
+        """
         if not callable(application):
             raise TypeError(f"expected a callable ASGI application, got {application!r}")
+        wiring, config = server_arguments(args, options)
         from ._reactor import check_loop
 
-        check_loop(loop)
-        self.loop_kind = loop
+        check_loop(config.loop)
+        self.loop_kind = config.loop
         self.application = application
         self.endpoints = sorted(endpoints or [])
         if not self.endpoints:
             raise ValueError("expected at least one endpoint description string, got none")
-        self.signal_handlers = signal_handlers
-        self.action_logger = action_logger
-        self.verbosity = verbosity
-        self.ready_callable = ready_callable
-        self.request_buffer_size = request_buffer_size
+        self.signal_handlers = wiring.signal_handlers
+        self.action_logger: ActionLogger | None = wiring.action_logger
+        self.verbosity = config.verbosity
+        self.ready_callable = wiring.ready_callable
+        self.request_buffer_size = config.request_buffer_size
         # Upstream's name for "startup failed" (the CLI exits with status 1 when it is set).
         self.abort_start = False
         self.startup_error: BaseException | None = None
-        self.config = ServerConfig(
-            root_path=root_path,
-            server_name=server_name.encode("latin-1") if server_name else None,
-            http_timeout=http_timeout,
-            application_close_timeout=application_close_timeout,
-            request_header_timeout=request_header_timeout,
-            keep_alive_timeout=keep_alive_timeout,
-            max_request_line=max_request_line,
-            max_header_size=max_header_size,
-            max_body_size=max_body_size,
-            require_host=require_host,
-            proxy=_proxy_config(
-                proxy_forwarded_address_header,
-                proxy_forwarded_port_header,
-                proxy_forwarded_proto_header,
-                proxy_trusted_ips,
-                proxy_headers_forwarded,
-            ),
-            use_httptools=use_httptools,
-            websocket_timeout=websocket_timeout,
-            websocket_connect_timeout=websocket_connect_timeout,
-            websocket_handshake_timeout=websocket_handshake_timeout,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            websocket_max_message_size=websocket_max_message_size,
-            websocket_max_frame_size=websocket_max_frame_size,
-            websocket_per_message_deflate=websocket_per_message_deflate,
-            websocket_deflate_window_bits=websocket_deflate_window_bits,
-            ws_protocols=tuple(ws_protocols) if ws_protocols else None,
-            shutdown_timeout=shutdown_timeout,
-            request_buffer_size=request_buffer_size,
-        )
-        self.lifespan = Lifespan(application, lifespan)
+        self.config: ServerConfig = config
+        self.lifespan = Lifespan(application, config.lifespan)
         self.lifespan_state: dict[str, Any] | None = None
         self.connections: set[Any] = set()
         self.listeners: list[Any] = []
@@ -176,6 +95,8 @@ class Server:
         # WebSocket deadlines (None when the limit is off): not accepted in time, open too long.
         self.ws_connect_timeouts: TimeoutQueue[Any] | None = None
         self.ws_lifetimes: TimeoutQueue[Any] | None = None
+
+    __init__.__signature__ = server_signature()  # type: ignore[attr-defined]
 
     # Running ---------------------------------------------------------------------------------
 
