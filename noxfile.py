@@ -256,6 +256,29 @@ def compat(session: nox.Session) -> None:
     )
 
 
+#: channels.tasks (django.tasks, Django 6.0+): Django series -> Python. On 5.2 the same
+#: selection checks the ImportError that names the requirement.
+TASKS_DJANGOS = {"5.2": "3.11", "6.0": "3.12", "6.1": "3.13"}
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "django"),
+    [
+        nox.param(py, dj, id=dj, tags=["ci"] if dj == CI_DJANGO["3.13"] else [])
+        for dj, py in TASKS_DJANGOS.items()
+    ],
+)
+def tasks(session: nox.Session, django: str) -> None:
+    """channels.tasks over the in-memory, Redis and IPC layers with real runworker processes.
+
+    Needs Redis on 127.0.0.1:6379 (or ASGI_REDIS_URL); the tests fail, never skip, without it.
+    """
+    targets = ["./packages/channels[tests]", "./packages/asgi_redis", "./packages/asgi_ipc"]
+    _install_local(session, *targets, "./packages/daphne", django=django)
+    _pytest(session, f"tasks-dj{django}", "packages/channels/tests/tasks")
+
+
 @nox.session(python=DEFAULT_PYTHON, tags=["ci"])
 def examples(session: nox.Session) -> None:
     """The chat demo: HTTP + WebSocket tests and the headless-Chromium browser test."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -33,6 +34,15 @@ def child_env(env: dict[str, str], layer: str, prefix: str) -> dict[str, str]:
         PYTHONPATH=os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
         PYTHONUNBUFFERED="1",
     )
+
+
+async def finished(task: Any, result_id: str) -> Any:
+    """Poll the result store until the task's result is finished."""
+    while True:
+        result = await task.aget_result(result_id)
+        if result.is_finished:
+            return result
+        await asyncio.sleep(0.02)
 
 
 class Child:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from channels_tasks_support import Child, child_env, tasks_setting
+from channels_tasks_support import Child, child_env, finished, tasks_setting
 from django.tasks import TaskResultStatus
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -73,14 +73,6 @@ async def _spawn(children: list[Child], env: dict[str, str], tmp: Path, *args: s
     return child
 
 
-async def _finished(task: Any, result_id: str) -> Any:
-    while True:
-        result = await task.aget_result(result_id)
-        if result.is_finished:
-            return result
-        await asyncio.sleep(0.05)
-
-
 def _runs(directory: Path) -> dict[str, list[int]]:
     return {
         path.name: [int(line) for line in path.read_text().split()]
@@ -97,16 +89,16 @@ async def test_a_task_enqueued_in_a_view_runs_once_and_failures_keep_their_trace
     worker = await _spawn(children, env, tmp_path, "runworker", "--tasks")
     response = await sync_to_async(Client().get)("/enqueue/", {"a": 20, "b": 22})
     assert response.json()["status"] == "READY"
-    result = await _finished(add, response.json()["id"])
+    result = await finished(add, response.json()["id"])
     assert (result.status, result.return_value, result.attempts) == ("SUCCESSFUL", 42, 1)
     assert result.enqueued_at <= result.started_at <= result.finished_at
     assert str(worker.process.pid) in result.worker_ids[0]
     once = await mark.aenqueue(str(tmp_path), 7)
-    await _finished(mark, once.id)
-    failed = await _finished(fail, (await fail.aenqueue("in a worker")).id)
+    await finished(mark, once.id)
+    failed = await finished(fail, (await fail.aenqueue("in a worker")).id)
     assert failed.status == TaskResultStatus.FAILED
     assert "RuntimeError: task failed on purpose: in a worker" in failed.errors[0].traceback
-    assert (await _finished(add, (await add.aenqueue(1, 2)).id)).return_value == 3
+    assert (await finished(add, (await add.aenqueue(1, 2)).id)).return_value == 3
     assert worker.terminate() == 0
     assert _runs(tmp_path) == {f"runs-{worker.process.pid}.txt": [7]}
 
@@ -128,7 +120,7 @@ async def test_run_after_is_honoured_across_a_restart_of_the_delay_process(
     assert await asyncio.to_thread(delay.terminate) == 0
     assert (await mark.aget_result(result.id)).status == TaskResultStatus.READY
     await _spawn(children, env, tmp_path, "rundelay")
-    done = await _finished(mark, result.id)
+    done = await finished(mark, result.id)
     assert done.status == TaskResultStatus.SUCCESSFUL
     assert done.started_at >= run_after
     assert sum(len(runs) for runs in _runs(tmp_path).values()) == 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from channels.delay import DELAY_CHANNEL
 from channels.layers import get_channel_layer
 from channels.tasks import TaskWorker
+from channels_tasks_support import finished
 from django.tasks import TaskResultStatus, task_backends
 from django.utils import timezone
 
@@ -23,14 +23,6 @@ def _worker(*queues: str, concurrency: int = 1) -> TaskWorker:
     )
 
 
-async def _finished(task: Any, result_id: str) -> Any:
-    while True:
-        result = await task.aget_result(result_id)
-        if result.is_finished:
-            return result
-        await asyncio.sleep(0.01)
-
-
 async def test_sync_async_and_context_tasks_run_and_their_results_are_stored() -> None:
     from channels_tasks_app import add, adouble, attempt_of
 
@@ -38,12 +30,12 @@ async def test_sync_async_and_context_tasks_run_and_their_results_are_stored() -
     serving = asyncio.ensure_future(worker.arun())
     sums, doubles, context = await add.aenqueue(2, 3), await adouble.aenqueue(21), None
     context = await attempt_of.aenqueue()
-    first = await _finished(add, sums.id)
+    first = await finished(add, sums.id)
     assert (first.status, first.return_value, first.errors) == ("SUCCESSFUL", 5, [])
     assert first.enqueued_at <= first.started_at <= first.finished_at
     assert first.worker_ids == [worker.worker_id]
-    assert (await _finished(adouble, doubles.id)).return_value == 42
-    assert (await _finished(attempt_of, context.id)).return_value == [1, context.id]
+    assert (await finished(adouble, doubles.id)).return_value == 42
+    assert (await finished(attempt_of, context.id)).return_value == [1, context.id]
     worker.request_stop()
     await serving
 
@@ -53,7 +45,7 @@ async def test_a_failing_task_is_recorded_with_its_traceback_and_the_worker_serv
 
     worker = _worker()
     serving = asyncio.ensure_future(worker.arun())
-    failed = await _finished(fail, (await fail.aenqueue("boom")).id)
+    failed = await finished(fail, (await fail.aenqueue("boom")).id)
     assert failed.status == TaskResultStatus.FAILED
     (error,) = failed.errors
     assert error.exception_class is RuntimeError
@@ -61,9 +53,9 @@ async def test_a_failing_task_is_recorded_with_its_traceback_and_the_worker_serv
     assert 'in fail\n    raise RuntimeError(f"task failed on purpose' in error.traceback
     with pytest.raises(ValueError, match="Task failed"):
         _ = failed.return_value
-    odd = await _finished(unserializable, (await unserializable.aenqueue()).id)
+    odd = await finished(unserializable, (await unserializable.aenqueue()).id)
     assert odd.errors[0].exception_class is TypeError
-    assert (await _finished(add, (await add.aenqueue(1, 1)).id)).return_value == 2
+    assert (await finished(add, (await add.aenqueue(1, 1)).id)).return_value == 2
     worker.request_stop()
     await serving
 
@@ -77,9 +69,9 @@ async def test_concurrency_runs_that_many_tasks_of_a_queue_at_once(tmp_path: Pat
     while not (tmp_path / "started").exists():
         await asyncio.sleep(0.01)
     # One slot is held by the blocked task; the other still serves.
-    assert (await _finished(add, (await add.aenqueue(1, 2)).id)).return_value == 3
+    assert (await finished(add, (await add.aenqueue(1, 2)).id)).return_value == 3
     (tmp_path / "release").write_text("1")
-    assert (await _finished(ablock, blocked.id)).return_value == "released"
+    assert (await finished(ablock, blocked.id)).return_value == "released"
     worker.request_stop()
     await serving
 
@@ -152,7 +144,7 @@ async def test_a_message_that_is_not_a_task_is_logged_and_dropped(
     worker = _worker()
     serving = asyncio.ensure_future(worker.arun())
     await layer.send("tasks.default", {"type": "django.task", "id": 1})
-    assert (await _finished(add, (await add.aenqueue(1, 1)).id)).return_value == 2
+    assert (await finished(add, (await add.aenqueue(1, 1)).id)).return_value == 2
     assert "Dropped a message on task channel 'tasks.default'" in caplog.text
     worker.request_stop()
     await serving
