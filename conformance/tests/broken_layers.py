@@ -101,6 +101,16 @@ class CollidingNamesLayer(InMemoryChannelLayer):
         return name[: name.index("!") + 1] + str(len(name) % 3)
 
 
+class GluedPrefixLayer(InMemoryChannelLayer):
+    """new_channel() glues the prefix to the owner: "foo" gives "foo<owner>!...".
+
+    Names stay valid and unique, but the owner can no longer be read back."""
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        name = await super().new_channel(prefix)
+        return prefix + name[len(prefix) :].lstrip(".")
+
+
 class SilentlyDroppingLayer(InMemoryChannelLayer):
     """Drops messages that are not dicts instead of raising InvalidMessage."""
 

@@ -21,6 +21,7 @@ from asgiref.layers import (
     CapacityPattern,
     ChannelFull,
     get_serializer,
+    process_local_name,
     require_valid_channel_name,
     require_valid_group_name,
     validate_message,
@@ -123,7 +124,7 @@ class SQLiteChannelLayer(BaseChannelLayer):
             await asyncio.sleep(self.poll_interval)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
-        return f"{prefix}{self._client}!{secrets.token_hex(8)}"
+        return process_local_name(prefix, self._client)
 
     async def group_add(self, group: str, channel: str) -> None:
         require_valid_group_name(group)

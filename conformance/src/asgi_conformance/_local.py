@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from ._harness import Harness
 
 __all__ = ["LocalChannelTests"]
+
+#: ``<prefix>.<owner>!<local>``: the owner (the layer instance that receives) is one
+#: segment without ``.``; the local part names the channel inside it.
+_LOCAL_NAME = re.compile(r"(?P<prefix>.*?\.?)(?P<owner>[A-Za-z0-9_-]+)!(?P<local>[A-Za-z0-9._-]+)")
 
 
 class LocalChannelTests(Harness):
@@ -24,6 +29,31 @@ class LocalChannelTests(Harness):
                 assert isinstance(name, str) and 0 < len(name) < 100, name
             for name in names[500:]:
                 assert name.startswith("conformance.custom."), f"prefix was dropped: {name!r}"
+
+        self.run(body)
+
+    def test_new_channel_names_have_the_process_local_format(self) -> None:
+        self.require("process_local")
+
+        async def body(layer: Any) -> None:
+            cases = [
+                (await layer.new_channel(), "specific."),
+                (await layer.new_channel("specific."), "specific."),
+                (await layer.new_channel("specific"), "specific."),
+                (await layer.new_channel("conformance.custom"), "conformance.custom."),
+            ]
+            owners = set()
+            for name, prefix in cases:
+                match = _LOCAL_NAME.fullmatch(name)
+                assert match is not None, (
+                    f"expected a name of the form <prefix>.<owner>!<local>, got {name!r}"
+                )
+                assert match["prefix"] == prefix, (
+                    f"expected the prefix to be joined to the owner by one '.' "
+                    f"({prefix!r}), got {match['prefix']!r} in {name!r}"
+                )
+                owners.add(match["owner"])
+            assert len(owners) == 1, f"one layer object's names name one owner, got {owners}"
 
         self.run(body)
 

@@ -10,9 +10,11 @@ must not be lost with that call, and nothing may be delivered twice or out of or
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
+import pytest
 from asgiref.sync import async_to_sync
 
 from ._harness import Harness
@@ -87,6 +89,38 @@ class SyncUsageTests(Harness):
             self._in_thread(body, layer)
         finally:
             self._sync_cleanup(layer)
+
+    @pytest.mark.parametrize("kind", ["process_local", "normal"])
+    def test_sync_group_calls_reach_each_kind_of_channel_once(self, kind: str) -> None:
+        # Joining again on every call, as a sync consumer's handler might: each
+        # group_send is still delivered once, and nothing is left over afterwards.
+        self.require("groups", *(["process_local"] if kind == "process_local" else []))
+
+        def body(layer: Any) -> None:
+            group = self.name("syncjoin")
+            local = kind == "process_local"
+            channel = async_to_sync(layer.new_channel)() if local else self.name("syncjoin")
+            for n in range(3):
+                async_to_sync(layer.group_add)(group, channel)
+                async_to_sync(layer.group_send)(group, {"type": "test.join", "n": n})
+                got = async_to_sync(self.receive)(layer, channel)
+                assert got == {"type": "test.join", "n": n}, f"call {n} received {got!r}"
+            assert async_to_sync(self._nothing_arrives)(layer, channel), (
+                "a group message was delivered twice"
+            )
+
+        layer = self._sync_layer()
+        try:
+            self._in_thread(body, layer)
+        finally:
+            self._sync_cleanup(layer)
+
+    async def _nothing_arrives(self, layer: Any, channel: str) -> bool:
+        try:
+            await asyncio.wait_for(layer.receive(channel), 0.5)
+        except asyncio.TimeoutError:
+            return True
+        return False
 
     def test_sync_sender_and_receiver_in_different_threads(self) -> None:
         layer = self._sync_layer()

@@ -24,17 +24,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from asgiref.layers import (
-    BaseChannelLayer,
+    DEFAULT_CHANNEL_PREFIX,
     CapacityPattern,
     ChannelFull,
     InvalidMessage,
-    MessageTooLarge,
     Serializer,
+    SerializingChannelLayer,
     get_serializer,
     non_local_name,
+    process_local_name,
     require_valid_channel_name,
     require_valid_group_name,
-    validate_message,
 )
 
 from ._config import DEFAULT_GROUP_MEMORY, DEFAULT_MESSAGE_MEMORY, IPCConfig
@@ -46,10 +46,15 @@ __all__ = ["IPCChannelLayer", "LockTimeout", "SharedMemoryFull"]
 _FANOUT_BATCH = 64
 
 
-class IPCChannelLayer(BaseChannelLayer):
-    """A channel layer for the processes of one machine, over POSIX shared memory."""
+class IPCChannelLayer(SerializingChannelLayer):
+    """A channel layer for the processes of one machine, over POSIX shared memory.
+
+    ``send``/``group_send`` are asgiref's template: a message larger than one block
+    of ``message_memory`` is refused before anything is written.
+    """
 
     extensions = ["groups", "flush"]
+    message_size_source = "one block of message_memory"
 
     def __init__(
         self,
@@ -94,21 +99,11 @@ class IPCChannelLayer(BaseChannelLayer):
 
     # Channels ------------------------------------------------------------------
 
-    def _encode(self, message: dict[str, Any], session: Session) -> bytes:
-        validate_message(message, check_values=False)
-        data = self.serializer.serialize(message)
-        limit = session.state.queues.max_message
-        if len(data) > limit:
-            raise MessageTooLarge(
-                f"a message serializes to {len(data)} bytes; this layer carries at most "
-                f"{limit} (one block of message_memory)"
-            )
-        return data
+    def max_message_size(self) -> int:
+        return self._attached().state.queues.max_message
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        require_valid_channel_name(channel)
+    async def send_payload(self, channel: str, data: bytes) -> None:
         session = self._attached()
-        data = self._encode(message, session)
         # The shared-memory work never blocks, so without this a loop of
         # sends would starve every other task (this process's receivers
         # included). Yielding before the push keeps cancellation clean: a
@@ -147,10 +142,8 @@ class IPCChannelLayer(BaseChannelLayer):
             )
         return message
 
-    async def new_channel(self, prefix: str = "specific.") -> str:
-        name = f"{prefix}{self.client_prefix}!{secrets.token_hex(8)}"
-        require_valid_channel_name(name)
-        return name
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        return process_local_name(prefix, self.client_prefix)
 
     # Groups --------------------------------------------------------------------
 
@@ -171,10 +164,8 @@ class IPCChannelLayer(BaseChannelLayer):
         with session.state.locked() as state:
             state.groups.discard(group.encode("ascii"), channel.encode("ascii"), time.monotonic())
 
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        require_valid_group_name(group)
+    async def group_send_payload(self, group: str, data: bytes) -> None:
         session = self._attached()
-        data = self._encode(message, session)
         await asyncio.sleep(0)  # as in send: let other tasks run
         with session.state.locked() as state:
             members = state.groups.members(group.encode("ascii"), time.monotonic())
