@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import logging
 import sys
@@ -15,10 +16,16 @@ from django.core.management.commands.runserver import Command as RunserverComman
 from django.utils.module_loading import import_string
 
 from daphne import __version__
+from daphne._cliargs import add_option_arguments, server_options
 from daphne.endpoints import build_endpoint_description_strings
 
 __all__ = ["Command", "get_default_application"]
 
+# Upstream runserver's spellings of two options, kept beside daphne's own.
+_UPSTREAM_SPELLINGS = {
+    "http_timeout": ("--http_timeout",),
+    "websocket_handshake_timeout": ("--websocket_handshake_timeout",),
+}
 # Django's default LOGGING prints "django.server" records the way runserver does.
 logger = logging.getLogger("django.server")
 
@@ -56,22 +63,6 @@ class Command(RunserverCommand):
             help="Run the old WSGI-based runserver rather than the ASGI-based one",
         )
         parser.add_argument(
-            "--http_timeout",
-            action="store",
-            dest="http_timeout",
-            type=int,
-            default=None,
-            help="Seconds an HTTP request may wait for a response (default: no limit)",
-        )
-        parser.add_argument(
-            "--websocket_handshake_timeout",
-            action="store",
-            type=int,
-            default=5,
-            dest="websocket_handshake_timeout",
-            help="Seconds a WebSocket handshake may take",
-        )
-        parser.add_argument(
             "--nostatic",
             action="store_false",
             dest="use_static_handler",
@@ -83,10 +74,36 @@ class Command(RunserverCommand):
             dest="insecure_serving",
             help="Serve static files even if DEBUG is False",
         )
+        self._add_daphne_options(parser)
+
+    def _add_daphne_options(self, parser: Any) -> None:
+        """Every daphne server option, with the long flags ``daphne`` has (see ``--help``).
+
+        Only what is typed reaches the server, so its defaults (not the daphne command line's)
+        apply; ``--http_timeout`` and ``--websocket_handshake_timeout`` keep upstream
+        runserver's spellings beside daphne's; Django's own ``--verbosity`` is the server's.
+        """
+        taken = frozenset(s for action in parser._actions for s in action.option_strings)
+        groups: dict[str, Any] = {}
+
+        def group_for(title: str) -> Any:
+            if title not in groups:
+                groups[title] = parser.add_argument_group(f"daphne server: {title}")
+            return groups[title]
+
+        add_option_arguments(
+            group_for,
+            short_flags=False,
+            suppress_defaults=True,
+            taken=taken,
+            aliases=_UPSTREAM_SPELLINGS,
+        )
+        self._daphne_parser = parser
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.http_timeout = options.get("http_timeout")
         self.websocket_handshake_timeout = options.get("websocket_handshake_timeout", 5)
+        self.daphne_options = self._typed_daphne_options(options)
         if not options.get("use_asgi", True):
             super().handle(*args, **options)
             return
@@ -95,6 +112,16 @@ class Command(RunserverCommand):
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
         super().handle(*args, **options)
+
+    def _typed_daphne_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The server options typed on the command line (or given to call_command)."""
+        parser = getattr(self, "_daphne_parser", None)
+        if parser is None:  # handle() called directly, without a parser
+            parser = self.create_parser("manage.py", "runserver")
+        try:
+            return server_options(options, parser, upstream_always=False)
+        except argparse.ArgumentError as exc:
+            raise CommandError(str(exc)) from exc
 
     def inner_run(self, *args: Any, **options: Any) -> None:
         if not options.get("use_asgi", True):
@@ -117,9 +144,12 @@ class Command(RunserverCommand):
             endpoints=endpoints,
             signal_handlers=not options["use_reloader"],
             action_logger=self.log_action,
-            http_timeout=self.http_timeout,
-            root_path=getattr(settings, "FORCE_SCRIPT_NAME", "") or "",
-            websocket_handshake_timeout=self.websocket_handshake_timeout,
+            **{
+                "http_timeout": self.http_timeout,
+                "root_path": getattr(settings, "FORCE_SCRIPT_NAME", "") or "",
+                "websocket_handshake_timeout": self.websocket_handshake_timeout,
+                **getattr(self, "daphne_options", {}),
+            },
         )
         server.run()
         if getattr(server, "startup_error", None) is not None:
