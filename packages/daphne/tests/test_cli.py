@@ -14,6 +14,7 @@ import daphne
 import httpx
 import pytest
 from daphne.cli import CommandLineInterface
+from recording_cli import RecordingCLI, RecordingServer, server_kwargs
 
 
 def endpoints_for(*args):
@@ -36,28 +37,6 @@ def test_binding_options():
         r"tcp:port=81:interface=\:\:1",
         "tcp:2",
     ]
-
-
-class RecordingServer:
-    """A ``server_class`` with upstream's constructor contract: keyword arguments only."""
-
-    abort_start = False
-
-    def __init__(self, **kwargs):
-        self.init_kwargs = kwargs
-
-    def run(self):
-        pass
-
-
-class RecordingCLI(CommandLineInterface):
-    server_class = RecordingServer
-
-
-def server_kwargs(*args):
-    cli = RecordingCLI()
-    cli.run([*args, "daphne_test_apps:app"])
-    return cli.server.init_kwargs
 
 
 UPSTREAM_KWARGS = {

@@ -15,6 +15,7 @@ from daphne._config import ServerConfig, option_fields
 from daphne._options import Option
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from recording_cli import server_kwargs
 
 PROJECT = Path(__file__).parent / "djproject"
 
@@ -94,22 +95,8 @@ print(json.dumps(found))
     return json.loads(result.stdout.splitlines()[-1])
 
 
-class RecordingServer:
-    def __init__(self, **kwargs):
-        self.init_kwargs = kwargs
-
-    def run(self):
-        pass
-
-
-class RecordingCLI(CommandLineInterface):
-    server_class = RecordingServer
-
-
 def cli_kwargs(argv):
-    cli = RecordingCLI()
-    cli.run(["daphne_test_apps:app", *argv])  # first: --ws-protocol takes every word after it
-    kwargs = dict(cli.server.init_kwargs)
+    kwargs = dict(server_kwargs(*argv))
     del kwargs["application"], kwargs["action_logger"], kwargs["endpoints"]
     return kwargs
 
