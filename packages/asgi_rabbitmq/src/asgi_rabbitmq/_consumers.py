@@ -20,7 +20,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiormq
 import aiormq.exceptions
@@ -28,12 +28,11 @@ from aio_pika.abc import AbstractChannel
 from aiormq.abc import DeliveredMessage
 
 from ._cancel_watch import watch_broker_cancels
+from ._config import LayerConfig
 from ._detached import detached
+from ._owner import LinkOwner
 
-if TYPE_CHECKING:
-    from ._link import Link
-
-__all__ = ["LOST_ERRORS", "Consumers"]
+__all__ = ["LOST_ERRORS", "ConsumerHost", "Consumers"]
 
 logger = logging.getLogger("asgi_rabbitmq")
 
@@ -59,8 +58,29 @@ async def _ack(channel: aiormq.abc.AbstractChannel, tag: int) -> None:
         await channel.basic_ack(tag, wait=False)
 
 
+class ConsumerHost(Protocol):
+    """What the consumers need from the link they run on (``_link.Link``)."""
+
+    owner: LinkOwner
+    config: LayerConfig
+    loop: asyncio.AbstractEventLoop
+    #: Bumped on every (re)connection: older deliveries can no longer be acknowledged.
+    generation: int
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def ensure_process_queue(self, *, force: bool = False) -> None: ...
+
+    async def declare_normal(self, channel: str, *, force: bool = False) -> None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
+
+    def call_soon(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None: ...
+
+
 class Consumers:
-    def __init__(self, link: Link) -> None:
+    def __init__(self, link: ConsumerHost) -> None:
         self.link = link
         self._inbox: AbstractChannel | None = None
         self._work: AbstractChannel | None = None
@@ -113,16 +133,16 @@ class Consumers:
 
         async def on_message(message: DeliveredMessage) -> None:
             try:
-                self.link.layer.on_process_message(message.body)
+                self.link.owner.on_process_message(message.body)
             except Exception:  # never let one bad body stall the consumer
                 logger.exception(
                     "Dropped a message on %s that could not be handled",
-                    self.link.layer.process_queue,
+                    self.link.owner.process_queue,
                 )
             with contextlib.suppress(*LOST_ERRORS):
                 await raw.basic_ack(_delivery_tag(message), wait=False)
 
-        consume_ok = await raw.basic_consume(self.link.layer.process_queue, on_message)
+        consume_ok = await raw.basic_consume(self.link.owner.process_queue, on_message)
         assert consume_ok.consumer_tag is not None
         self._tags[consume_ok.consumer_tag] = ""
 
@@ -149,7 +169,7 @@ class Consumers:
                 if alive():
                     self.link.call_soon(functools.partial(_ack, raw, tag))
 
-            self.link.layer.on_normal_message(channel, message.body, (release, alive))
+            self.link.owner.on_normal_message(channel, message.body, (release, alive))
 
         consume_ok = await raw.basic_consume(self.link.config.normal_queue(channel), on_message)
         assert consume_ok.consumer_tag is not None

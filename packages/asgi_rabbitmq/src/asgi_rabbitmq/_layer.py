@@ -22,21 +22,25 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import secrets
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from asgiref.layers import (
-    BaseChannelLayer,
+    DEFAULT_CHANNEL_PREFIX,
     CapacityPattern,
     ChannelFull,
     InvalidChannelLayerError,
+    SerializingChannelLayer,
     get_serializer,
+    is_process_local,
+    process_local_name,
     require_valid_channel_name,
     require_valid_group_name,
-    validate_message,
+    split_process_local,
 )
 
 from ._config import DEFAULT_HOST, build_config
@@ -45,7 +49,7 @@ from ._errors import BrokerUnavailable, ChannelNotOwned
 from ._groups import GroupRegistry
 from ._inbox import Entry, Inbox
 from ._link import Link, PublishOutcome
-from ._naming import client_id_of, make_channel_name, new_client_id
+from ._owner import Acker
 
 __all__ = ["RabbitmqChannelLayer"]
 
@@ -57,7 +61,17 @@ _OWNER_CHECK_SECONDS = 1.0
 _LINK_ATTEMPTS = 3
 
 
-class RabbitmqChannelLayer(BaseChannelLayer):
+def _owner_of(channel: str) -> str:
+    """The client id owning process-local *channel* (the segment before ``!``).
+
+    For names this layer did not make (``"abc!x"``) it is still some segment: it names
+    a queue that does not exist, and messages to it are lost, as for any channel
+    nobody reads.
+    """
+    return split_process_local(channel)[0]
+
+
+class RabbitmqChannelLayer(SerializingChannelLayer):
     """A channel layer on RabbitMQ (``asgi_rabbitmq.core.RabbitmqChannelLayer``).
 
     ``capacity``/``channel_capacity`` bound normal channels on the broker and
@@ -103,7 +117,8 @@ class RabbitmqChannelLayer(BaseChannelLayer):
             groups_exchange=groups_exchange,
         )
         self.serializer = get_serializer(serializer)
-        self.client_id = new_client_id()
+        # 16 hex digits: no "." or "!", so names of any prefix give it back.
+        self.client_id = secrets.token_hex(8)
         self.process_queue = self.config.process_queue(self.client_id)
         self.inbox = Inbox()
         self.groups = GroupRegistry(self.config.group_expiry)
@@ -199,7 +214,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         )
 
     def _owns(self, channel: str) -> bool:
-        return "!" in channel and client_id_of(channel) == self.client_id
+        return is_process_local(channel) and _owner_of(channel) == self.client_id
 
     # Incoming messages (called on whichever loop consumed them) ----------------
 
@@ -243,12 +258,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
     def _local_deadline(self) -> float:
         return time.monotonic() + self.config.local_expiry
 
-    def on_normal_message(
-        self,
-        channel: str,
-        body: bytes,
-        acker: tuple[Callable[[bool], None], Callable[[], bool]],
-    ) -> None:
+    def on_normal_message(self, channel: str, body: bytes, acker: Acker) -> None:
         release, alive = acker
         try:
             payload = decode(body).payload
@@ -264,19 +274,16 @@ class RabbitmqChannelLayer(BaseChannelLayer):
 
     # The interface ----------------------------------------------------------------
 
-    async def new_channel(self, prefix: str = "specific.") -> str:
-        name = make_channel_name(prefix, self.client_id)
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        name = process_local_name(prefix, self.client_id)
         # The process queue must exist before anyone sends to the new name, or
         # those messages would be unroutable until its first receive().
         link = await self._link()
         await link.ensure_process_queue()
         return name
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        require_valid_channel_name(channel)
-        validate_message(message, check_values=False)
-        payload = self.serializer.serialize(message)
-        if "!" in channel:
+    async def send_payload(self, channel: str, payload: bytes) -> None:
+        if is_process_local(channel):
             await self._send_local(channel, payload)
         else:
             await self._send_normal(channel, payload)
@@ -289,7 +296,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
                 raise ChannelFull(f"Channel {channel!r} is full ({capacity} messages buffered)")
             return
         link = await self._link()
-        queue = self.config.process_queue(client_id_of(channel))
+        queue = self.config.process_queue(_owner_of(channel))
         outcome = await link.publish(queue, encode(Kind.DIRECT, channel, payload))
         if outcome is PublishOutcome.REJECTED:
             raise ChannelFull(
@@ -314,7 +321,7 @@ class RabbitmqChannelLayer(BaseChannelLayer):
 
     async def receive(self, channel: str) -> dict[str, Any]:
         require_valid_channel_name(channel)
-        if "!" in channel:
+        if is_process_local(channel):
             if channel.endswith("!") or not self._owns(channel):
                 raise ChannelNotOwned(
                     f"Cannot receive on {channel!r}: expected a full channel name returned by "
@@ -364,8 +371,8 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         if self._owns(channel):
             self.groups.add(group, channel)
             await self._reconcile(link, group)
-        elif "!" in channel:
-            queue = self.config.process_queue(client_id_of(channel))
+        elif is_process_local(channel):
+            queue = self.config.process_queue(_owner_of(channel))
             # The membership note goes first: the owner reads it before any
             # group message routed through the binding made right after.
             await link.publish(queue, encode(Kind.JOIN, channel, group.encode("ascii")))
@@ -382,10 +389,10 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         if self._owns(channel):
             self.groups.discard(group, channel)
             await self._reconcile(link, group)
-        elif "!" in channel:
+        elif is_process_local(channel):
             # Only the owner knows whether other channels of its process are
             # still members, so it keeps its binding and filters locally.
-            queue = self.config.process_queue(client_id_of(channel))
+            queue = self.config.process_queue(_owner_of(channel))
             await link.publish(queue, encode(Kind.LEAVE, channel, group.encode("ascii")))
         else:
             self._normal_bindings.discard(group, channel)
@@ -406,10 +413,8 @@ class RabbitmqChannelLayer(BaseChannelLayer):
         for group, channel in self._normal_bindings.pop_expired():
             await link.unbind(self.config.normal_queue(channel), group)
 
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        require_valid_group_name(group)
-        validate_message(message, check_values=False)
-        body = encode(Kind.GROUP, group, self.serializer.serialize(message))
+    async def group_send_payload(self, group: str, payload: bytes) -> None:
+        body = encode(Kind.GROUP, group, payload)
         link = await self._link()
         await self._expire_normal_bindings(link)
         # A full member queue nacks the publish; group_send drops silently for

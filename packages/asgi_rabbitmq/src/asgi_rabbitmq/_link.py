@@ -31,7 +31,7 @@ import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aio_pika
 import aiormq
@@ -43,9 +43,7 @@ from ._consumers import LOST_ERRORS as _LOST_ERRORS
 from ._consumers import Consumers
 from ._detached import detached, foreign_cancellation, run_detached
 from ._errors import BrokerUnavailable
-
-if TYPE_CHECKING:
-    from ._layer import RabbitmqChannelLayer
+from ._owner import LinkOwner
 
 __all__ = ["Link", "LinkState", "PublishOutcome"]
 
@@ -89,9 +87,11 @@ class PublishOutcome(enum.Enum):
 
 
 class Link:
-    def __init__(self, layer: RabbitmqChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
-        self.layer = layer
-        self.config = layer.config
+    """One connection of *owner* (the layer, seen through ``LinkOwner``) on *loop*."""
+
+    def __init__(self, owner: LinkOwner, loop: asyncio.AbstractEventLoop) -> None:
+        self.owner = owner
+        self.config = owner.config
         self.loop = loop
         self.state = LinkState.CONNECTING
         #: Bumped on every (re)connection; deliveries of an older generation
@@ -190,7 +190,7 @@ class Link:
             self.config.host,
             ssl_context=self.config.ssl_context,
             timeout=self.config.connect_timeout,
-            client_properties={"connection_name": f"asgi_rabbitmq {self.layer.client_id}"},
+            client_properties={"connection_name": f"asgi_rabbitmq {self.owner.client_id}"},
         )
         try:
             await self._setup(connection)
@@ -218,7 +218,7 @@ class Link:
         self.generation += 1
         self._declared.clear()
         await self._restore_publisher()
-        await self._declare(self.layer.process_queue, self.config.remote_capacity)
+        await self._declare(self.owner.process_queue, self.config.remote_capacity)
         await self._restore()
         self.state = LinkState.CONNECTED
         self._connected.set()
@@ -226,9 +226,9 @@ class Link:
     async def _restore(self) -> None:
         # Bindings live on the broker with the queues; after a restart they are
         # gone, and the layer's own records say what to rebuild.
-        queue = self.layer.process_queue
-        await asyncio.gather(*(self.bind(queue, group) for group in self.layer.own_groups()))
-        for group, channel in self.layer.normal_bindings():
+        queue = self.owner.process_queue
+        await asyncio.gather(*(self.bind(queue, group) for group in self.owner.own_groups()))
+        for group, channel in self.owner.normal_bindings():
             await self.declare_normal(channel)
             await self.bind(self.config.normal_queue(channel), group)
         await self.consumers.restore()
@@ -360,10 +360,10 @@ class Link:
         name = self.config.normal_queue(channel)
         if force or not self._fresh(name):
             try:
-                await self._declare(name, self.layer.get_capacity(channel))
+                await self._declare(name, self.owner.get_capacity(channel))
             except aiormq.exceptions.ChannelPreconditionFailed as exc:
-                raise self.layer.mismatch_error(channel, exc) from exc
-            self.layer.remember_normal_queue(name)
+                raise self.owner.mismatch_error(channel, exc) from exc
+            self.owner.remember_normal_queue(name)
 
     def _fresh(self, name: str) -> bool:
         declared = self._declared.get(name)
@@ -371,13 +371,13 @@ class Link:
 
     async def ensure_process_queue(self, *, force: bool = False) -> None:
         """Declare the process queue again if it may have expired, re-binding if it had."""
-        name = self.layer.process_queue
+        name = self.owner.process_queue
         if not force and self._fresh(name):
             return
         existed = await self._exists(name)
         await self._declare(name, self.config.remote_capacity)
         if not existed:
-            await asyncio.gather(*(self.bind(name, group) for group in self.layer.own_groups()))
+            await asyncio.gather(*(self.bind(name, group) for group in self.owner.own_groups()))
 
     async def _exists(self, name: str) -> bool:
         async with self._admin_session() as admin:
