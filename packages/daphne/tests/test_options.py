@@ -211,3 +211,14 @@ def test_proxy_headers_proto_follows_the_proxy_headers_rule():
         cli_kwargs(["--proxy-headers-proto", "X-Scheme"])
     kwargs = cli_kwargs(["--proxy-headers", "--proxy-headers-proto", "X-Scheme"])
     assert kwargs["proxy_forwarded_proto_header"] == "X-Scheme"
+
+
+def test_the_committed_cli_reference_is_generated_from_the_options():
+    from daphne._clidoc import render
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "daphne-cli.md"
+    assert page.read_text(encoding="utf-8") == render(), (
+        "docs/daphne-cli.md is stale: run `python -m daphne._clidoc docs/daphne-cli.md`"
+    )
+    for field, spec in option_fields().items():
+        assert f"`{field.name}`" in page.read_text(encoding="utf-8"), field.name
