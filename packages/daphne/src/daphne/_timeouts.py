@@ -10,14 +10,27 @@ context and whatever the callback holds in the loop's heap until it fires or is 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 logger = logging.getLogger("daphne.server")
 _EARLY = 0.001  # the loop may run a timer up to its clock resolution early
+
+
+class Timer(Protocol):
+    def cancel(self) -> object: ...
+
+
+class Clock(Protocol):
+    """The part of an asyncio event loop the queue uses; tests pass a manual clock instead."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], object], /) -> Timer: ...
+
+    def call_at(self, when: float, callback: Callable[[], object], /) -> Timer: ...
 
 
 class TimeoutQueue(Generic[K]):
@@ -25,16 +38,14 @@ class TimeoutQueue(Generic[K]):
 
     __slots__ = ("_expired", "_loop", "_timer", "delay", "due")
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, delay: float, expired: Callable[[K], object]
-    ) -> None:
+    def __init__(self, loop: Clock, delay: float, expired: Callable[[K], object]) -> None:
         self._loop = loop
         self.delay = max(0.0, delay)
         self._expired = expired
         # key -> deadline (loop time), oldest first. Read-only for callers: a plain dict is
         # the cheapest "is anything waiting?" test on hot paths.
         self.due: dict[K, float] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
 
     def add(self, key: K) -> None:
         """Start the key's timeout; a key already waiting keeps its original deadline."""
@@ -81,4 +92,4 @@ class TimeoutQueue(Generic[K]):
                 logger.exception("Error in the timeout handler for %r", key)
 
 
-__all__ = ["TimeoutQueue"]
+__all__ = ["Clock", "TimeoutQueue", "Timer"]
