@@ -17,7 +17,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 HAS_TASKS = django.VERSION >= (6, 0)
 
-collect_ignore_glob = [] if HAS_TASKS else ["test_[!r]*.py"]
+collect_ignore = (
+    []
+    if HAS_TASKS
+    else [path.name for path in HERE.glob("test_*.py") if path.name != "test_requirement.py"]
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

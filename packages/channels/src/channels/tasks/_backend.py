@@ -17,11 +17,10 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
-from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.exceptions import InvalidTask
 from django.tasks.signals import task_enqueued
@@ -36,8 +35,17 @@ from ..delay import MAX_DELAY_MS, send_delayed
 from . import _store
 from ._checks import check_backend
 from ._message import TaskMessage, task_channel
+from ._typing import READY
+
+if TYPE_CHECKING:
+    from django.tasks import Task, TaskResult
+
+    from ._typing import AnyResult, AnyTask
 
 __all__ = ["ChannelLayerBackend"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: OPTIONS keys -> what they mean (the error for an unknown key lists them).
 KNOWN_OPTIONS = {
@@ -72,7 +80,7 @@ class ChannelLayerBackend(BaseTaskBackend):
     def check(self, **kwargs: Any) -> list[Any]:
         return check_backend(self)
 
-    def validate_task(self, task: Task) -> None:
+    def validate_task(self, task: AnyTask) -> None:
         super().validate_task(task)
         try:
             task_channel(task.queue_name)
@@ -81,13 +89,18 @@ class ChannelLayerBackend(BaseTaskBackend):
 
     # Enqueueing --------------------------------------------------------------------
 
-    def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
-        result: TaskResult = async_to_sync(self.aenqueue)(task, args, kwargs)
+    def enqueue(
+        self, task: Task[P, R], args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> TaskResult[P, R]:
+        result: TaskResult[P, R] = async_to_sync(self.aenqueue)(task, args, kwargs)
         return result
 
-    async def aenqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
+    async def aenqueue(
+        self, task: Task[P, R], args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> TaskResult[P, R]:
         self.validate_task(task)
-        result = self._new_result(task, args, kwargs)
+        # Built untyped (from JSON-normalised arguments); it belongs to *task*.
+        result = cast("TaskResult[P, R]", self._new_result(task, args, kwargs))
         message = TaskMessage(
             id=result.id,
             task_path=task.module_path,
@@ -112,7 +125,7 @@ class ChannelLayerBackend(BaseTaskBackend):
         await task_enqueued.asend(type(self), task_result=result)
         return result
 
-    def _new_result(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
+    def _new_result(self, task: AnyTask, args: Sequence[Any], kwargs: dict[str, Any]) -> AnyResult:
         arguments = {"args": normalize_json(list(args)), "kwargs": normalize_json(dict(kwargs))}
         try:
             round_tripped = json.loads(json.dumps(arguments))
@@ -125,12 +138,12 @@ class ChannelLayerBackend(BaseTaskBackend):
         return _store.new_result(
             task,
             get_random_string(32),
-            TaskResultStatus.READY,
+            READY,
             arguments,
             enqueued_at=timezone.now(),
         )
 
-    async def _send(self, task: Task, message: dict[str, Any]) -> None:
+    async def _send(self, task: AnyTask, message: dict[str, Any]) -> None:
         channel = task_channel(task.queue_name)
         delay_ms = _delay_ms(task.run_after)
         if delay_ms > 0:
@@ -149,7 +162,7 @@ class ChannelLayerBackend(BaseTaskBackend):
 
     # Results -----------------------------------------------------------------------
 
-    def get_result(self, result_id: str) -> TaskResult:
+    def get_result(self, result_id: str) -> AnyResult:
         if self.result_database is None:
             raise NotImplementedError(
                 f"Task backend {self.alias!r} stores no results: set "
@@ -157,7 +170,7 @@ class ChannelLayerBackend(BaseTaskBackend):
             )
         return _store.load_result(result_id, self.result_database)
 
-    async def aget_result(self, result_id: str) -> TaskResult:
+    async def aget_result(self, result_id: str) -> AnyResult:
         return await database_sync_to_async(self.get_result)(result_id)
 
 

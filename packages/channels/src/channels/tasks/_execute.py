@@ -18,10 +18,10 @@ import asyncio
 import json
 import logging
 from traceback import format_exception
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction
-from django.tasks import Task, TaskContext, TaskResult, TaskResultStatus
+from django.tasks import TaskContext
 from django.tasks.base import TaskError
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
@@ -31,13 +31,17 @@ from .._db import database_sync_to_async
 from . import _store
 from ._backend import ChannelLayerBackend
 from ._message import TaskMessage
+from ._typing import FAILED, RUNNING, SUCCESSFUL
+
+if TYPE_CHECKING:
+    from ._typing import AnyResult, AnyTask
 
 __all__ = ["execute"]
 
 logger = logging.getLogger("channels.tasks")
 
 
-async def execute(message: TaskMessage, database: str | None, worker_id: str) -> TaskResult | None:
+async def execute(message: TaskMessage, database: str | None, worker_id: str) -> AnyResult | None:
     """Run *message*'s task; return its outcome (None if its path names no task)."""
     started_at = timezone.now()
     if database is not None:
@@ -65,7 +69,7 @@ async def execute(message: TaskMessage, database: str | None, worker_id: str) ->
     return result
 
 
-async def _call(task: Task, result: TaskResult) -> Any:
+async def _call(task: AnyTask, result: AnyResult) -> Any:
     args = [TaskContext(task_result=result), *result.args] if task.takes_context else result.args
     if iscoroutinefunction(task.func):
         return await task.func(*args, **result.kwargs)
@@ -73,12 +77,12 @@ async def _call(task: Task, result: TaskResult) -> Any:
 
 
 def _running_result(
-    task: Task, message: TaskMessage, started_at: Any, worker_id: str
-) -> TaskResult:
+    task: AnyTask, message: TaskMessage, started_at: Any, worker_id: str
+) -> AnyResult:
     return _store.new_result(
         task.using(queue_name=message.queue_name, backend=message.backend),
         message.id,
-        TaskResultStatus.RUNNING,
+        RUNNING,
         {"args": message.args, "kwargs": message.kwargs},
         enqueued_at=message.enqueued_at,
         started_at=started_at,
@@ -90,7 +94,7 @@ def _running_result(
 async def _finish(
     message: TaskMessage,
     database: str | None,
-    result: TaskResult | None,
+    result: AnyResult | None,
     *,
     value: Any = None,
     error: BaseException | None = None,
@@ -115,9 +119,9 @@ async def _finish(
         return
     object.__setattr__(result, "finished_at", finished_at)
     if failure is None:
-        object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
+        object.__setattr__(result, "status", SUCCESSFUL)
         object.__setattr__(result, "_return_value", value)
     else:
-        object.__setattr__(result, "status", TaskResultStatus.FAILED)
+        object.__setattr__(result, "status", FAILED)
         result.errors.append(failure)
     await task_finished.asend(ChannelLayerBackend, task_result=result)

@@ -11,12 +11,17 @@ Invariants:
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.base import TaskError
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils.module_loading import import_string
+
+from ._typing import FAILED, READY, RUNNING, SUCCESSFUL
+
+if TYPE_CHECKING:
+    from ._typing import AnyResult, AnyTask
 
 __all__ = [
     "create_record",
@@ -29,7 +34,7 @@ __all__ = [
 ]
 
 
-def create_record(result: TaskResult, database: str, run_after: datetime.datetime | None) -> None:
+def create_record(result: AnyResult, database: str, run_after: datetime.datetime | None) -> None:
     from .models import TaskRecord
 
     TaskRecord.objects.using(database).create(
@@ -40,7 +45,7 @@ def create_record(result: TaskResult, database: str, run_after: datetime.datetim
         priority=result.task.priority,
         args=result.args,
         kwargs=result.kwargs,
-        status=TaskResultStatus.READY,
+        status=READY,
         enqueued_at=result.enqueued_at,
         run_after=run_after,
     )
@@ -62,7 +67,7 @@ def record_started(
     if row is None:
         return
     records.filter(pk=result_id).update(
-        status=TaskResultStatus.RUNNING,
+        status=RUNNING,
         started_at=started_at,
         last_attempted_at=started_at,
         worker_ids=[*row.worker_ids, worker_id],
@@ -84,16 +89,16 @@ def record_finished(
         return
     if error is None:
         records.filter(pk=result_id).update(
-            status=TaskResultStatus.SUCCESSFUL, finished_at=finished_at, return_value=return_value
+            status=SUCCESSFUL, finished_at=finished_at, return_value=return_value
         )
         return
     failure = {"exception_class_path": error.exception_class_path, "traceback": error.traceback}
     records.filter(pk=result_id).update(
-        status=TaskResultStatus.FAILED, finished_at=finished_at, errors=[*row.errors, failure]
+        status=FAILED, finished_at=finished_at, errors=[*row.errors, failure]
     )
 
 
-def resolve_task(task_path: str) -> Task:
+def resolve_task(task_path: str) -> AnyTask:
     """The Task object a module path names (what ``@task`` left at that path)."""
     try:
         found = import_string(task_path)
@@ -109,7 +114,7 @@ def resolve_task(task_path: str) -> Task:
     return found
 
 
-def load_result(result_id: str, database: str) -> TaskResult:
+def load_result(result_id: str, database: str) -> AnyResult:
     """The stored outcome of a task as Django's TaskResult."""
     from .models import TaskRecord
 
@@ -129,18 +134,18 @@ def load_result(result_id: str, database: str) -> TaskResult:
         errors=[TaskError(**error) for error in row.errors],
         worker_ids=list(row.worker_ids),
     )
-    if result.status == TaskResultStatus.SUCCESSFUL:
+    if result.status == SUCCESSFUL:
         object.__setattr__(result, "_return_value", row.return_value)
     return result
 
 
 def new_result(
-    task: Task,
+    task: AnyTask,
     result_id: str,
     status: TaskResultStatus,
     arguments: dict[str, Any],
     **times_and_history: Any,
-) -> TaskResult:
+) -> AnyResult:
     """A TaskResult of *task*; times, errors and worker ids default to none yet."""
     fields: dict[str, Any] = {
         "enqueued_at": None,
