@@ -113,8 +113,9 @@ class ServerConfig:
         WEBSOCKET, "--websocket_connect_timeout", cli_type=int, cli_default=5, upstream=True,
     )  # fmt: skip
     websocket_handshake_timeout: float = option(
-        5.0, "Seconds the WebSocket opening handshake may take "
-        "(default: the --websocket_connect_timeout value, as upstream's command line had it)",
+        5.0, "Accepted for compatibility with upstream Daphne (the request-head deadline and "
+        "--websocket_connect_timeout bound the handshake); defaults to the "
+        "--websocket_connect_timeout value, as upstream's command line passed it",
         WEBSOCKET, "--websocket-handshake-timeout", cli_type=int,
         follows="websocket_connect_timeout", upstream=True,
     )  # fmt: skip
