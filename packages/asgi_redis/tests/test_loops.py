@@ -115,7 +115,7 @@ def test_close_finishes_a_task_that_swallowed_its_first_cancellation() -> None:
 def test_a_pop_cancelled_in_flight_keeps_its_item(redis_url: str, prefix: str) -> None:
     """The server may have popped an item for a reader that is cancelled (its loop
     ends, close()): the pop is finished, and the item is given back, not dropped."""
-    from asgi_redis._loopstate import Reader
+    from asgi_redis._reader import Reader
 
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
 
@@ -137,7 +137,7 @@ def test_a_pop_cancelled_in_flight_keeps_its_item(redis_url: str, prefix: str) -
             raise AssertionError("the pop finished before it could be cancelled")
         rescued = reader.rescued
         assert rescued is not None
-        await layer._rescue(reader, rescued)
+        await layer._reading.rescue(reader, rescued)
         await reader.release(broken=True)
         message = await asyncio.wait_for(layer.receive("test.rescue"), 5)
         await layer.flush()

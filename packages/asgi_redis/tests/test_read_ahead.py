@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from asgi_redis._loopstate import LINGER_SECONDS
+from asgi_redis._reader import LINGER_SECONDS
 from asgi_redis.core import RedisChannelLayer
 from asgiref.layers import ChannelFull
 

@@ -1,13 +1,9 @@
 """``RedisChannelLayer``: lists in Redis, one atomic Lua script per operation.
 
-Layout in each shard (``B`` is the prefix, or the bucket hash tag in a cluster):
-
-* ``B:c:<channel>`` - list of items for a normal channel;
-* ``B:c:<owner>!`` - the inbox list of one layer instance: every process-local
-  channel ``<owner>!<id>`` it created routes there, so one blocking pop serves
-  them all and a group message for many of them is stored once;
-* ``B:group:<group>`` / ``B:groupcap:<group>`` - members of a group that route to
-  this shard (score = time added) and their capacities.
+This module is the API facade: it validates, routes and calls a script or a reader.
+Where things live in Redis is ``_keys``; what the background readers pop, and what
+becomes of it, is ``_reader.ReadPolicy``; ``send``/``group_send`` follow asgiref's
+``SerializingChannelLayer`` template (validate, encode, then the script).
 
 Payloads are ``self.serialize(message)`` (channels_redis' format: optional random
 prefix, optional Fernet token, msgpack by default), so a subclass overriding
@@ -25,24 +21,31 @@ from functools import lru_cache
 from typing import Any
 
 from asgiref.layers import (
-    BaseChannelLayer,
+    DEFAULT_CHANNEL_PREFIX,
     CapacityPattern,
     ChannelFull,
     InvalidChannelLayerError,
     Serializer,
+    SerializingChannelLayer,
+    is_process_local,
     non_local_name,
+    process_local_name,
     require_valid_channel_name,
     require_valid_group_name,
+    split_process_local,
 )
 
 from ._buffers import ReceiveBuffers
-from ._codec import decode, encode, frame, unframe
+from ._codec import decode, frame
 from ._hosts import parse_hosts
-from ._inbound import Buffered, Inbound, Ready, now_ms
-from ._loopstate import BLOCK_SECONDS, LINGER_SECONDS, LoopState, Reader
+from ._inbound import Inbound, Ready, now_ms
+from ._keys import GROUP, channel_key, flush_pattern, group_keys, shard_base
+from ._keys import key as layout_key
+from ._loopstate import LoopState
+from ._reader import ReadPolicy
 from ._registry import resolve_serializer
 from ._ring import HashRing
-from ._scripts import GROUP_ADD, GROUP_DISCARD, GROUP_SEND, RETURN, SEND
+from ._scripts import GROUP_ADD, GROUP_DISCARD, GROUP_SEND, SEND
 from ._shards import Shard, connect_shards, shard_identities
 from .exceptions import ChannelNotOwned
 
@@ -57,7 +60,7 @@ def _positive(name: str, value: object) -> float:
     return float(value)
 
 
-class RedisChannelLayer(BaseChannelLayer):
+class RedisChannelLayer(SerializingChannelLayer):
     """Channel layer on Redis lists, configured like channels_redis 4's ``RedisChannelLayer``."""
 
     extensions = ["groups", "flush"]
@@ -102,6 +105,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._ttl = math.ceil(self.expiry) + 1
         self._group_ttl = math.ceil(self.group_expiry) + 1
         self._inbound = Inbound(self.get_capacity, self.expiry)
+        self._reading = ReadPolicy(self._inbound, self._ttl, self._payload)
         #: Per-channel local buffers (channels_redis' ``receive_buffer``), see ``_buffers``.
         self.receive_buffer = ReceiveBuffers(self._inbound, self.expiry, self._open)
         #: This layer's state per event loop (channels_redis' ``_layers``). A state leaves
@@ -123,7 +127,7 @@ class RedisChannelLayer(BaseChannelLayer):
     def _payload(self, payload: bytes | Ready) -> bytes:
         """The stored form of a buffered payload."""
         if isinstance(payload, Ready):
-            return encode(self.serialize, payload.message)  # type: ignore[arg-type]
+            return self.encode_message(payload.message)  # type: ignore[arg-type]
         return payload
 
     def _open(self, payload: bytes | Ready, channel: str) -> dict[str, Any]:
@@ -138,8 +142,8 @@ class RedisChannelLayer(BaseChannelLayer):
         """Return (routing name, shard index, list key) for *channel*."""
         routing = non_local_name(channel)
         index = self._ring.index_for(routing)
-        base = f"{{{self.prefix}.{index}}}" if self.hosts[0].kind == "cluster" else self.prefix
-        return routing, index, f"{base}:c:{routing}"
+        base = shard_base(self.prefix, index, self.hosts[0].kind == "cluster")
+        return routing, index, channel_key(base, routing)
 
     def _get_layer(self) -> LoopState:
         """This layer's state on the running loop, created on first use."""
@@ -181,17 +185,15 @@ class RedisChannelLayer(BaseChannelLayer):
 
     # Sending ----------------------------------------------------------------------
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        """Send *message* to *channel*; raise ``ChannelFull`` if it holds ``capacity`` items."""
-        require_valid_channel_name(channel)
-        payload = encode(self.serialize, message)
+    async def send_payload(self, channel: str, payload: bytes) -> None:
+        """Push *payload* onto *channel*; raise ``ChannelFull`` if it holds ``capacity`` items."""
         routing, index, key = self._route(channel)
         state = self._get_layer()
         now = now_ms()
         capacity = self.get_capacity(channel)
         item = frame(now + int(self.expiry * 1000), channel, payload)
         # A normal channel's messages read ahead into this process still count.
-        room = capacity if "!" in routing else capacity - self._inbound.buffered(channel)
+        room = capacity if is_process_local(routing) else capacity - self._inbound.buffered(channel)
         pushed = await state.shards[index].run(SEND, (key,), (now, room, self._ttl, item))
         if not pushed:
             raise ChannelFull(f"Channel {channel!r} is full: it holds {capacity} messages")
@@ -213,8 +215,8 @@ class RedisChannelLayer(BaseChannelLayer):
                 return self._open(entry[1], channel)
             state = self._get_layer()
             waiter = inbound.wait(channel, routing)
-            step = self._read_inbox if "!" in routing else self._read_channel
-            state.ensure_reader(routing, state.shards[index], key, step, self._rescue)
+            step = self._reading.step_for(routing)
+            state.ensure_reader(routing, state.shards[index], key, step, self._reading.rescue)
             try:
                 await waiter
             except BaseException:
@@ -240,7 +242,8 @@ class RedisChannelLayer(BaseChannelLayer):
         require_valid_channel_name(channel)
         route = self._route(channel)
         # Compared by value: the cached route may hold an equal but distinct string.
-        if "!" in route[0] and not route[0].endswith(f".{self.client_prefix}!"):
+        routing = route[0]
+        if is_process_local(routing) and split_process_local(routing)[0] != self.client_prefix:
             raise ChannelNotOwned(
                 f"Channel {channel!r} is process-local to another layer instance; "
                 f"this one only receives on names from its new_channel() "
@@ -248,114 +251,19 @@ class RedisChannelLayer(BaseChannelLayer):
             )
         return route
 
-    async def _read_inbox(self, reader: Reader) -> bool:
-        """One reader iteration on this instance's own inbox (False: the reader may stop).
-
-        Nobody else reads the inbox, so it may read ahead."""
-        routing = reader.routing
-        if self._inbound.interest(routing) == 0:
-            linger = reader.lingering()
-            if linger <= 0:
-                return False
-            # Shortly after a receive(), keep a pop armed so the next message is
-            # already here when the next receive() comes.
-            block = linger
-        else:
-            # Right after a delivery the woken receiver is likely to leave: pop again
-            # at once (the pop overlaps its next send), for the read-ahead window only.
-            block = LINGER_SECONDS if reader.delivered else BLOCK_SECONDS
-        item = await reader.pop(block)
-        reader.delivered = item is not None
-        if item is not None:
-            self._deliver(routing, item)
-        return True
-
-    async def _read_channel(self, reader: Reader) -> bool:
-        """One reader iteration on a normal channel: pop only while a receiver waits.
-
-        Other processes may consume the same channel, so nothing is read ahead: a
-        held message would be overtaken (FIFO per channel), count against capacity
-        as others see it, and a pop in flight when the loop ends would lose it.
-        """
-        routing = reader.routing
-        inbound = self._inbound
-        if inbound.waiting(routing):
-            item = await reader.pop(BLOCK_SECONDS)
-            if item is not None:
-                self._deliver(routing, item)
-            return True
-        interest = inbound.interest(routing)  # receivers woken but not yet running
-        if interest == 0:
-            # Read for a receiver that was cancelled: give it back, oldest first.
-            leftovers = inbound.take_all(routing)
-            if leftovers:
-                await self._give_back(reader.shard, reader.key, routing, leftovers)
-                return True
-        linger = reader.lingering()
-        if linger <= 0 and interest == 0:
-            return False
-        # Stay warm (task, connection) for the next receive() of a consumer loop, or
-        # until a woken receiver has taken its message.
-        await reader.idle(linger if linger > 0 else LINGER_SECONDS)
-        return True
-
-    async def _rescue(self, reader: Reader, item: bytes) -> None:
-        """Keep an item a cancelled pop brought: this instance's inbox buffers it (every
-        loop of the layer shares the buffer); a normal channel gets it back in Redis."""
-        if "!" not in reader.routing:
-            try:
-                await reader.shard.run(RETURN, (reader.key,), (self._ttl, item))
-                return
-            except Exception as exc:
-                logger.warning("Could not give back a message of %r: %r", reader.routing, exc)
-        self._deliver(reader.routing, item)
-
-    def _deliver(self, routing: str, item: bytes) -> None:
-        try:
-            deadline, channels, payload = unframe(item)
-        except ValueError as exc:
-            logger.error("Dropped an unreadable item from %r: %s", routing, exc)
-            return
-        if deadline <= now_ms():
-            self._inbound.expired += 1
-            return
-        for channel in channels:
-            self._inbound.push(channel, routing, deadline, payload)
-
-    async def _give_back(
-        self, shard: Shard, key: str, channel: str, leftovers: list[Buffered]
-    ) -> None:
-        """Return messages read for a normal channel nobody here waits for any more.
-
-        They go back to the end they are popped from, oldest last pushed, so other
-        consumers see them first and in their original order. A message put into
-        ``receive_buffer`` directly is serialized on the way.
-        """
-        items = [
-            frame(deadline, channel, self._payload(payload))
-            for deadline, payload in reversed(leftovers)
-        ]
-        try:
-            await shard.run(RETURN, (key,), (self._ttl, *items))
-        except BaseException:
-            for deadline, payload in leftovers:
-                self._inbound.push(channel, channel, deadline, payload)
-            raise
-
-    async def new_channel(self, prefix: str = "specific") -> str:
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
         """Return a new process-local channel name that this instance receives on."""
-        name = f"{prefix.rstrip('.')}.{self.client_prefix}!{secrets.token_hex(8)}"
-        return require_valid_channel_name(name)
+        return process_local_name(prefix, self.client_prefix)
 
     # Groups -----------------------------------------------------------------------
 
     def _group_keys(self, shard: Shard, group: str) -> tuple[str, str]:
-        return shard.key("group", group), shard.key("groupcap", group)
+        return group_keys(shard.base, group)
 
     def _group_key(self, group: str) -> bytes:
         """The key of *group*'s member set on a shard, as channels_redis named it
         (in a Cluster each bucket keeps its own, under the bucket's hash tag)."""
-        return f"{self.prefix}:group:{group}".encode()
+        return layout_key(self.prefix, GROUP, group).encode()
 
     async def group_add(self, group: str, channel: str) -> None:
         require_valid_group_name(group)
@@ -380,10 +288,8 @@ class RedisChannelLayer(BaseChannelLayer):
         shard = state.shards[index]
         await shard.run(GROUP_DISCARD, self._group_keys(shard, group), (channel,))
 
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        """Send *message* to every member: one script per shard, none per member."""
-        require_valid_group_name(group)
-        payload = encode(self.serialize, message)
+    async def group_send_payload(self, group: str, payload: bytes) -> None:
+        """Send *payload* to every member: one script per shard, none per member."""
         state = self._get_layer()
         now = now_ms()
         args = (
@@ -416,9 +322,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def flush(self) -> None:
         """Delete every key of this prefix on every shard, and the local buffers."""
         state = self._get_layer()
-        pattern = (
-            f"{{{self.prefix}.*}}:*" if self.hosts[0].kind == "cluster" else f"{self.prefix}:*"
-        )
+        pattern = flush_pattern(self.prefix, self.hosts[0].kind == "cluster")
         for client in state.clients:
             batch: list[bytes] = []
             async for key in client.redis.scan_iter(match=pattern, count=1000):

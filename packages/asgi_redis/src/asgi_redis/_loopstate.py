@@ -13,111 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from ._shards import Lease, Shard, ShardClient, read_reply
+from ._reader import Reader, complete
+from ._shards import Lease, Shard, ShardClient
 
-__all__ = ["LoopState", "Reader", "complete"]
+__all__ = ["LoopState"]
 
-_T = TypeVar("_T")
 
 logger = logging.getLogger("asgi_redis")
 
-#: Longest a blocking pop waits before the reader re-checks whether anyone still waits.
-BLOCK_SECONDS = 2
-#: How long a reader keeps a pop armed after the last receive() of its routing key,
-#: so the next message is already on its way when the next receive() comes.
-LINGER_SECONDS = 0.1
 _MAX_BACKOFF = 2.0
 #: close() re-cancels background tasks this often, waiting this long each time.
 _SHUTDOWN_ROUNDS = 5
 _SHUTDOWN_WAIT = 1.0
-#: Longest a cancelled pop may take to finish (unblock, then read its reply).
-_RESCUE_SECONDS = 1.0
-
-
-class Reader:
-    """The one task that pops items for a routing key on one loop."""
-
-    def __init__(self, routing: str, shard: Shard, key: str, idle: list[Lease]) -> None:
-        self._idle = idle
-        self.routing = routing
-        self.shard = shard
-        self.key = key
-        self.lease: Lease | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.linger_until = time.monotonic() + LINGER_SECONDS
-        #: The last pop delivered a message (its receiver may be about to leave).
-        self.delivered = False
-        self._holding: asyncio.Future[None] | None = None
-        #: An item a cancelled pop brought after all; the layer puts it back.
-        self.rescued: bytes | None = None
-
-    def touch(self, linger: bool = True) -> None:
-        """A receive() came (or, with ``linger=False``, interest ended): re-check now."""
-        self.linger_until = time.monotonic() + LINGER_SECONDS if linger else 0.0
-        if self._holding is not None and not self._holding.done():
-            self._holding.set_result(None)
-
-    async def idle(self, timeout: float) -> None:
-        """Wait until :meth:`touch` is called or *timeout* seconds have passed."""
-        loop = asyncio.get_running_loop()
-        waiter = self._holding = loop.create_future()
-        handle = loop.call_later(timeout, _resolve, waiter)
-        try:
-            await waiter
-        finally:
-            handle.cancel()
-            self._holding = None
-
-    def lingering(self) -> float:
-        """Seconds left to keep reading ahead with nobody waiting (0 when over)."""
-        return max(self.linger_until - time.monotonic(), 0.0)
-
-    async def pop(self, block: float = BLOCK_SECONDS) -> bytes | None:
-        """One BRPOP on this reader's pinned connection (leased on first use)."""
-        if self.lease is None:
-            self.lease = self._idle.pop() if self._idle else await self.shard.client.lease(self.key)
-        connection = self.lease.connection
-        await connection.send_command("BRPOP", self.key, max(round(block, 3), 0.01))
-        try:
-            reply = await read_reply(connection, BLOCK_SECONDS + 10, keep_on_cancel=True)
-        except asyncio.CancelledError:
-            # The server may have popped an item already (a loop ending, close()):
-            # finish the pop instead of dropping the connection with the item on it.
-            self.rescued = await complete(self._finish_pop(self.lease))
-            raise
-        return reply[1] if reply else None
-
-    async def _finish_pop(self, lease: Lease) -> bytes | None:
-        """Make the cancelled pop on *lease* return at once and read what it brought."""
-        connection = lease.connection
-        try:
-            try:
-                await asyncio.wait_for(self.shard.client.unblock(lease), _RESCUE_SECONDS)
-            except Exception as exc:  # the read below is bounded all the same
-                logger.debug("Could not unblock the cancelled pop of %r: %r", self.routing, exc)
-            reply = await read_reply(connection, _RESCUE_SECONDS)
-        except Exception as exc:
-            logger.warning("A cancelled pop of %r could not finish: %r", self.routing, exc)
-            return None
-        return reply[1] if reply else None
-
-    async def release(self, broken: bool) -> None:
-        lease, self.lease = self.lease, None
-        if lease is not None and not broken and lease.node is None and len(self._idle) < 8:
-            # Kept pinned for the next reader of this shard: saves a CLIENT ID round trip.
-            self._idle.append(lease)
-        elif lease is not None:
-            try:
-                await self.shard.client.release(lease, broken=broken)
-            except Exception as exc:
-                logger.debug("Releasing the reader connection of %r failed: %r", self.routing, exc)
 
 
 class LoopState:
@@ -307,26 +220,6 @@ class LoopState:
                 await client.aclose()
             except Exception as exc:
                 logger.debug("Closing a Redis client failed: %r", exc)
-
-
-async def complete(coroutine: Awaitable[_T]) -> _T:
-    """Run *coroutine* to its end even if the caller is cancelled meanwhile.
-
-    For short, bounded clean-up that must not be cut in half; the caller's
-    cancellation is not lost, it is raised by the caller's own ``raise``.
-    """
-    task = asyncio.ensure_future(coroutine)
-    while True:
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if task.done():
-                return task.result()
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from ._keys import CHANNEL
+
 __all__ = ["GROUP_ADD", "GROUP_DISCARD", "GROUP_SEND", "RETURN", "SEND", "LuaScript"]
 
 
@@ -113,7 +115,7 @@ end
 local used, inbox, order, skipped = {}, {}, {}, 0
 for i, channel in ipairs(members) do
   local bang = string.find(channel, '!', 1, true)
-  local key = base .. ':c:' .. (bang and string.sub(channel, 1, bang) or channel)
+  local key = base .. ':CHANNEL_KIND:' .. (bang and string.sub(channel, 1, bang) or channel)
   if used[key] == nil then used[key] = room(key, now) end
   if used[key] < (tonumber(caps[i]) or 100) then
     if bang then
@@ -133,5 +135,5 @@ for _, key in ipairs(order) do
   redis.call('EXPIRE', key, ttl)
 end
 return {skipped, #members}
-""",
+""".replace("CHANNEL_KIND", CHANNEL),  # the key layout of _keys.channel_key
 )

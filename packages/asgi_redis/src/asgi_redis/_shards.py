@@ -26,6 +26,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from ._hosts import HostSpec
+from ._keys import bucket_base
 from ._scripts import LuaScript
 
 __all__ = ["Lease", "Shard", "ShardClient", "connect_shards", "read_reply"]
@@ -294,9 +295,6 @@ class Shard:
         self.redis = client.redis
         self.base = base
 
-    def key(self, kind: str, name: str) -> str:
-        return f"{self.base}:{kind}:{name}"
-
     async def run(self, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run *script* by its SHA, loading it first if the server does not know it.
 
@@ -326,7 +324,7 @@ def connect_shards(specs: Sequence[HostSpec], prefix: str, buckets: int) -> list
     """Build this loop's clients and shards (no IO happens until first use)."""
     if specs[0].kind == "cluster":
         client = ShardClient(specs[0])
-        return [Shard(client, f"{{{prefix}.{index}}}") for index in range(buckets)]
+        return [Shard(client, bucket_base(prefix, index)) for index in range(buckets)]
     return [Shard(ShardClient(spec), prefix) for spec in specs]
 
 
