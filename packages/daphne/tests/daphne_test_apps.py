@@ -39,7 +39,7 @@ def _scope_json(scope):
             "client": scope["client"],
             "server": scope["server"],
             "scheme": scope["scheme"],
-            "http_version": scope["http_version"],
+            "http_version": scope.get("http_version", "1.1"),  # optional in a WebSocket scope
             "method": scope.get("method"),
             "state": scope.get("state"),
             "subprotocols": scope.get("subprotocols"),

@@ -118,7 +118,18 @@ def test_websocket_scope():
     assert scope["scheme"] == "wss"
     assert "method" not in scope
     assert scope["subprotocols"] == ["a"]
-    assert "websocket.http.response" in scope["extensions"]
+    # Daphne 4's key set exactly: no extensions, no http_version for HTTP/1.1 (the default).
+    assert set(scope) == {
+        "type", "asgi", "scheme", "path", "raw_path", "root_path", "query_string",
+        "headers", "client", "server", "subprotocols",
+    }  # fmt: skip
+
+
+def test_websocket_scope_names_an_http_version_other_than_the_default():
+    scope = build_websocket_scope(
+        target=b"/", http_version="2", headers=[], client=None, server=None, subprotocols=[]
+    )
+    assert scope["http_version"] == "2"
 
 
 def test_proxy_config_applies_inside_scope():

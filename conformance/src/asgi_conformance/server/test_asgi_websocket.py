@@ -33,7 +33,8 @@ def test_scope_fields(server_kit: Kit) -> None:
     assert found is not None and found.opcode == TEXT, found
     scope = json.loads(found.payload)
     assert scope["type"] == "websocket" and scope["asgi"]["version"] == "3.0"
-    assert scope["http_version"] in ("1.1", "2")
+    # "Optional; if missing defaults to "1.1"."
+    assert scope.get("http_version", "1.1") in ("1.1", "2")
     assert scope["scheme"] == ("wss" if server_kit.tls else "ws")
     assert (scope["path"], scope["query_string"]) == ("/ws/scope", {"bytes": "x=%20y"})
     assert [{"bytes": "x-kit"}, {"bytes": "One"}] in scope["headers"], scope["headers"]

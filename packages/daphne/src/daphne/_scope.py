@@ -157,7 +157,11 @@ def build_websocket_scope(
     scope["asgi"] = WEBSOCKET_ASGI_VERSION
     scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
     scope["subprotocols"] = subprotocols
-    scope["extensions"] = {"websocket.http.response": {}}
+    # Daphne 4's WebSocket scope carries neither key, and applications' tests pin its exact
+    # key set. The spec reads a missing http_version as "1.1", so it is only given when it is
+    # not; websocket.http.response.* denial messages are honoured without being advertised.
+    if http_version == "1.1":
+        del scope["http_version"]
     return scope
 
 
