@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from daphne._httpcycle import HttpCycle
+import pytest
+from daphne._httpcycle import HttpCycle, ProtocolError, validate_headers
 
 
 class Sink:
@@ -115,3 +116,13 @@ def test_body_before_the_response_is_not_taken_as_late():
         return cycle.took_late_body(b"x", limit=1024), cycle.buffered_body()
 
     assert asyncio.run(scenario()) == (False, 0)
+
+
+def test_response_header_validation():
+    assert validate_headers([(b"a", b"b")]) == [(b"a", b"b")]
+    with pytest.raises(ProtocolError, match="expected to be `bytes`"):
+        validate_headers([("a", "b")])
+    with pytest.raises(ProtocolError, match="CR, LF"):
+        validate_headers([(b"a", b"b\r\nc: d")])
+    with pytest.raises(ProtocolError, match="pair"):
+        validate_headers([(b"a",)])

@@ -126,3 +126,22 @@ def test_python_parser_bounds_methods_and_trailers():
     with pytest.raises(ParseError) as trailer:
         feed(parser, head + fields)
     assert trailer.value.status == 431
+
+
+def test_request_head_rules():
+    from daphne._request import Reject, check_length_and_expect, is_websocket_upgrade, keep_alive
+
+    assert keep_alive("1.1", []) is True
+    assert keep_alive("1.1", [(b"connection", b"Keep-Alive, Close")]) is False
+    assert keep_alive("1.0", []) is False
+    assert keep_alive("1.0", [(b"connection", b"keep-alive")]) is True
+    assert is_websocket_upgrade([(b"Upgrade", b"WebSocket")]) is True
+    assert is_websocket_upgrade([(b"upgrade", b"h2c")]) is False
+    assert check_length_and_expect([(b"expect", b"100-Continue")], None) is True
+    assert check_length_and_expect([(b"content-length", b"10")], 10) is False
+    with pytest.raises(Reject) as too_big:
+        check_length_and_expect([(b"content-length", b"11")], 10)
+    assert too_big.value.status == 413
+    with pytest.raises(Reject) as unknown:
+        check_length_and_expect([(b"expect", b"something")], None)
+    assert unknown.value.status == 417
