@@ -77,3 +77,36 @@ async def test_receive_on_foreign_local_channel_is_refused(make_layer: MakeLayer
 def test_callbacks_must_be_callable(redis_url: str) -> None:
     with pytest.raises(InvalidChannelLayerError, match="on_reconnect"):
         RedisPubSubChannelLayer(hosts=[redis_url], on_reconnect="not callable")  # type: ignore[arg-type]
+
+
+async def test_pubsub_layer_holds_a_list_layer_instead_of_being_one(
+    make_layer: MakeLayer,
+) -> None:
+    # As in channels_redis, the pub/sub layer is not a RedisChannelLayer; it is still a
+    # channel layer, and the list layer's attributes are read through it.
+    from asgi_redis.core import RedisChannelLayer
+    from asgiref.layers import BaseChannelLayer
+
+    layer = await make_layer(channel_capacity={"test.*": 7})
+    assert not isinstance(layer, RedisChannelLayer)
+    assert isinstance(layer, BaseChannelLayer)
+    assert layer.client_prefix and layer.ring_size >= 1 and layer.hosts
+    assert layer.get_capacity("test.x") == 7 and layer.get_capacity("other") == 100
+    assert layer.receive_buffer["test.x"].empty()
+    assert repr(layer).startswith("<RedisPubSubChannelLayer prefix=")
+
+
+async def test_a_subclass_serializer_serves_normal_and_local_channels(layers: Any) -> None:
+    class Tagged(RedisPubSubChannelLayer):
+        def serialize(self, message: dict[str, Any]) -> bytes:
+            return b"T" + super().serialize(message)
+
+        def deserialize(self, data: bytes) -> Any:
+            assert data[:1] == b"T", data
+            return super().deserialize(data[1:])
+
+    layer = await layers(Tagged)
+    local = await layer.new_channel()
+    for channel in (local, "test.tagged"):
+        await layer.send(channel, {"type": "t"})
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "t"}

@@ -1,15 +1,18 @@
-"""Message <-> stored item: checks and error wording around the serializer, framing (no IO)."""
+"""Stored items: framing, and decoding with error wording that names the channel (no IO).
+
+Encoding is asgiref's ``SerializingChannelLayer.encode_message``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.layers import InvalidMessage, validate_message
+from asgiref.layers import InvalidMessage
 
 from .exceptions import MessageDecryptionError
 
-__all__ = ["Envelope", "decode", "encode", "frame", "unframe"]
+__all__ = ["Envelope", "decode", "frame", "unframe"]
 
 _DEADLINE_DIGITS = 13
 
@@ -29,12 +32,6 @@ def unframe(item: bytes) -> Envelope:
         raise ValueError(f"not an asgi_redis item (starts with {item[:40]!r})")
     channels = item[_DEADLINE_DIGITS:separator].decode("ascii").split(",")
     return int(item[:_DEADLINE_DIGITS]), channels, item[separator + 1 :]
-
-
-def encode(serialize: Callable[[dict[str, Any]], bytes], message: dict[str, Any]) -> bytes:
-    """Return the payload for *message*; bad messages raise ``InvalidMessage``."""
-    validate_message(message, check_values=False)
-    return serialize(message)
 
 
 def decode(deserialize: Callable[[bytes], Any], payload: bytes, channel: str) -> dict[str, Any]:

@@ -112,6 +112,9 @@ class RedisChannelLayer(SerializingChannelLayer):
         #: when it closes (its loop shutting down, or ``close()``); states of loops closed
         #: without shutting down are dropped when the next state is made.
         self._layers: dict[asyncio.AbstractEventLoop, LoopState] = {}
+        #: The layer a loop state reports as its ``channel_layer``: this one, or the
+        #: pub/sub layer this one serves (``_pubsub``).
+        self._facade: object = self
         self._route = lru_cache(maxsize=65536)(self._compute_route)
 
     # Serialization (channels_redis' names; override both to change the wire format) --
@@ -153,7 +156,7 @@ class RedisChannelLayer(SerializingChannelLayer):
             for gone in [known for known in list(self._layers) if known.is_closed()]:
                 del self._layers[gone]
             shards = connect_shards(self.hosts, self.prefix, self.cluster_buckets)
-            state = LoopState(shards, self, self._forget)
+            state = LoopState(shards, self._facade, self._forget)
             self._layers[loop] = state
             state.start()
         return state

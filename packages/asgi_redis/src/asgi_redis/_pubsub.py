@@ -7,8 +7,11 @@
   member locally (membership is per instance, as upstream). ``group_send`` is one
   PUBLISH whatever the number of members.
 * Normal channels (no ``!``) keep single-reader semantics (upstream #299 gave
-  every subscriber a copy): they use the same lists and readers as
-  ``RedisChannelLayer``, so each message goes to exactly one receiver.
+  every subscriber a copy): a ``RedisChannelLayer`` of the same configuration, held
+  by the pub/sub layer (composition: as in channels_redis, the pub/sub layer is not
+  a subclass of the list layer), serves them, so each message goes to exactly one
+  receiver. It also keeps the per-loop connections and the local buffers, which
+  the pub/sub side shares.
 
 Lost connections are retried with backoff; ``on_disconnect`` and
 ``on_reconnect`` callbacks (sync or async) tell the application, since messages
@@ -25,8 +28,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from asgiref.layers import (
+    DEFAULT_CHANNEL_PREFIX,
     InvalidChannelLayerError,
     Serializer,
+    SerializingChannelLayer,
+    is_process_local,
     require_valid_channel_name,
     require_valid_group_name,
 )
@@ -35,9 +41,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ._codec import encode, frame, unframe
+from ._codec import frame, unframe
 from ._core import RedisChannelLayer
 from ._inbound import now_ms
+from ._keys import group_of_topic, group_topic, inbox_topic
 from ._loopstate import LoopState
 from ._shards import Shard
 
@@ -155,8 +162,33 @@ class _Subscriber:
             logger.debug("Closing a pub/sub connection failed: %r", exc)
 
 
-class RedisPubSubChannelLayer(RedisChannelLayer):
-    """Pub/sub channel layer, configured like channels_redis 4's ``RedisPubSubChannelLayer``."""
+class _Lists(RedisChannelLayer):
+    """The list layer serving a pub/sub layer's normal channels, in its owner's format.
+
+    Payloads go through the owner's ``serialize``/``deserialize``, so a subclass of
+    the pub/sub layer that overrides them is honoured on every channel.
+    """
+
+    def __init__(self, owner: RedisPubSubChannelLayer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owner = owner
+        self._facade = owner
+
+    def serialize(self, message: dict[str, Any]) -> bytes:
+        return self._owner.serialize(message)
+
+    def deserialize(self, data: bytes) -> Any:
+        return self._owner.deserialize(data)
+
+
+class RedisPubSubChannelLayer(SerializingChannelLayer):
+    """Pub/sub channel layer, configured like channels_redis 4's ``RedisPubSubChannelLayer``.
+
+    Attributes of the list layer it holds (``hosts``, ``client_prefix``,
+    ``receive_buffer``, ``ring_size``, ``connection()``, ...) are read through it.
+    """
+
+    extensions = ["groups", "flush"]
 
     def __init__(
         self,
@@ -175,12 +207,17 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         for name, callback in (("on_disconnect", on_disconnect), ("on_reconnect", on_reconnect)):
             if callback is not None and not callable(callback):
                 raise InvalidChannelLayerError(f"{name} must be callable, got {callback!r}")
-        super().__init__(
-            hosts=hosts, prefix=prefix, expiry=expiry, capacity=capacity,
+        self._lists = _Lists(
+            self, hosts=hosts, prefix=prefix, expiry=expiry, capacity=capacity,
             symmetric_encryption_keys=symmetric_encryption_keys,
             serializer_format=serializer_format, serializer=serializer,
             random_prefix_length=random_prefix_length, **kwargs,
         )  # fmt: skip
+        lists = self._lists
+        super().__init__(lists.expiry, lists.capacity)
+        self.channel_capacity = lists.channel_capacity
+        self.prefix = lists.prefix
+        self._serializer = lists._serializer
         self.on_disconnect = on_disconnect
         self.on_reconnect = on_reconnect
         # group -> local member channels; a group topic is subscribed while non-empty.
@@ -189,15 +226,40 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
             asyncio.AbstractEventLoop, dict[int, _Subscriber]
         ] = weakref.WeakKeyDictionary()
 
+    def __getattr__(self, name: str) -> Any:
+        # Only for names this class does not have: the list layer's attributes.
+        if name.startswith("__") or name == "_lists":
+            raise AttributeError(name)
+        return getattr(self._lists, name)
+
+    def __repr__(self) -> str:
+        hosts = ", ".join(spec.identity for spec in self._lists.hosts)
+        return f"<{type(self).__name__} prefix={self.prefix!r} hosts=[{hosts}]>"
+
+    # Serialization (channels_redis' names; override both to change the wire format) --
+
+    def serialize(self, message: dict[str, Any]) -> bytes:
+        """Return the published payload of *message* (see ``asgi_redis.serializers``)."""
+        return self._serializer.serialize(message)
+
+    def deserialize(self, data: bytes) -> Any:
+        """Return the message in the payload *data*."""
+        return self._serializer.deserialize(data)
+
+    def get_capacity(self, channel: str) -> int:
+        return self._lists.get_capacity(channel)
+
     # Topics and subscriptions --------------------------------------------------------
 
+    def _get_layer(self) -> LoopState:
+        """This layer's state on the running loop (its ``channel_layer`` is this layer)."""
+        return self._lists._get_layer()
+
     def _inbox_topic(self, routing: str) -> tuple[int, str]:
-        index = self._ring.index_for(routing)
-        return index, f"{self.prefix}:p:{routing}"
+        return self._lists._ring.index_for(routing), inbox_topic(self.prefix, routing)
 
     def _group_topic(self, group: str) -> tuple[int, str]:
-        index = self._ring.index_for(group)
-        return index, f"{self.prefix}:pg:{group}"
+        return self._lists._ring.index_for(group), group_topic(self.prefix, group)
 
     def _subscriber(self, index: int) -> _Subscriber:
         state = self._get_layer()
@@ -210,7 +272,7 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
     @property
     def _shards(self) -> list[_Subscriber]:
         """This loop's subscription per shard (channels_redis' per-shard connections)."""
-        return [self._subscriber(index) for index in range(self._ring.size)]
+        return [self._subscriber(index) for index in range(self._lists._ring.size)]
 
     async def _notify(self, callback: Callback | None) -> None:
         if callback is None:
@@ -228,43 +290,45 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         except ValueError as exc:
             logger.error("Dropped an unreadable message from topic %r: %s", topic, exc)
             return
-        if topic.startswith(f"{self.prefix}:pg:"):
-            channels = sorted(self._members.get(topic[len(self.prefix) + 4 :], ()))
+        group = group_of_topic(self.prefix, topic)
+        if group is not None:
+            channels = sorted(self._members.get(group, ()))
+        lists = self._lists
         for channel in channels:
-            routing, _, _ = self._route(channel)
-            self._inbound.push(channel, routing, deadline, payload)
+            routing, _, _ = lists._route(channel)
+            lists._inbound.push(channel, routing, deadline, payload)
 
     # The interface ------------------------------------------------------------------
 
-    async def new_channel(self, prefix: str = "specific") -> str:
-        channel = await super().new_channel(prefix)
-        index, topic = self._inbox_topic(self._route(channel)[0])
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        channel = await self._lists.new_channel(prefix)
+        index, topic = self._inbox_topic(self._lists._route(channel)[0])
         await self._subscriber(index).subscribe(topic)
         return channel
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        require_valid_channel_name(channel)
-        if "!" not in channel:
-            return await super().send(channel, message)
-        payload = encode(self.serialize, message)
-        index, topic = self._inbox_topic(self._route(channel)[0])
+    async def send_payload(self, channel: str, payload: bytes) -> None:
+        lists = self._lists
+        if not is_process_local(channel):
+            return await lists.send_payload(channel, payload)
+        index, topic = self._inbox_topic(lists._route(channel)[0])
         state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), channel, payload)
         await state.shards[index].publish(topic, item)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         require_valid_channel_name(channel)
-        if "!" not in channel:
-            return await super().receive(channel)
-        self._require_owned(channel)
-        index, topic = self._inbox_topic(self._route(channel)[0])
+        lists = self._lists
+        if not is_process_local(channel):
+            return await lists.receive(channel)
+        lists._require_owned(channel)
+        index, topic = self._inbox_topic(lists._route(channel)[0])
         subscriber = self._subscriber(index)
         await subscriber.subscribe(topic)
-        inbound = self._inbound
+        inbound = lists._inbound
         while True:
             entry = inbound.take(channel)
             if entry is not None:
-                return self._open(entry[1], channel)
+                return lists._open(entry[1], channel)
             if subscriber.task.done():
                 # close() ended the subscription (and woke us): what is published until
                 # a new one is confirmed is lost, so waiting on would be waiting blind.
@@ -299,16 +363,14 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
             index, topic = self._group_topic(group)
             await self._subscriber(index).unsubscribe(topic)
 
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        require_valid_group_name(group)
-        payload = encode(self.serialize, message)
+    async def group_send_payload(self, group: str, payload: bytes) -> None:
         index, topic = self._group_topic(group)
         state = self._get_layer()
         item = frame(now_ms() + int(self.expiry * 1000), "", payload)
         await state.shards[index].publish(topic, item)
 
     async def flush(self) -> None:
-        await super().flush()
+        await self._lists.flush()
         mine = self._subscribers.get(asyncio.get_running_loop(), {})
         for index, subscriber in list(mine.items()):
             for group in list(self._members):
@@ -322,4 +384,8 @@ class RedisPubSubChannelLayer(RedisChannelLayer):
         for subscriber in mine.values():
             subscriber.task.cancel()
         await asyncio.gather(*(s.task for s in mine.values()), return_exceptions=True)
-        await super().close()
+        await self._lists.close()
+
+    async def close_pools(self) -> None:
+        """Close this loop's connections (channels_redis' name for :meth:`close`)."""
+        await self.close()

@@ -1,6 +1,6 @@
 """The serializer registry of the Redis layers, and how a layer picks its serializer.
 
-``json`` and ``msgpack`` (as in channels_redis) and ``django`` (``_rich``) are
+``json`` and ``msgpack`` (as in channels_redis) and ``django`` (``_msgpack_types``) are
 registered; applications register more with ``registry.register_serializer``.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from asgiref.layers import InvalidChannelLayerError, Serializer, get_serializer
 
-from ._rich import DjangoMsgPackSerializer
+from ._msgpack_types import DjangoMsgPackSerializer
 from ._serializers import (
     BaseMessageSerializer,
     JSONSerializer,

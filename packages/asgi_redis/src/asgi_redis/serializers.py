@@ -15,8 +15,8 @@ translation strings are sent as ``str``. It does not import Django.
 
 from __future__ import annotations
 
+from ._msgpack_types import DjangoMsgPackSerializer
 from ._registry import registry
-from ._rich import DjangoMsgPackSerializer
 from ._serializers import (
     BaseMessageSerializer,
     JSONSerializer,
