@@ -37,6 +37,18 @@ def _is_protocol_handler(name: str) -> bool:
     return name.startswith(("websocket_", "http_"))
 
 
+def stable_channel_name(scope: Scope) -> str | None:
+    """The channel name a gateway keeps for this connection across workers, if any.
+
+    In daphne's gateway mode ``scope["extensions"]["daphne.gateway"]["channel_name"]``
+    names a channel that outlives the worker: a consumer that receives on it
+    keeps its group memberships when the connection moves to another worker.
+    """
+    gateway = (scope.get("extensions") or {}).get("daphne.gateway") or {}
+    name = gateway.get("channel_name")
+    return name if isinstance(name, str) else None
+
+
 def _final_types(scope: Scope) -> frozenset[str]:
     """The client message after which a connection's ``receive()`` has nothing new to say."""
     kind = scope.get("type")
@@ -128,7 +140,8 @@ class AsyncConsumer:
         sources: list[Callable[[], Awaitable[Message]]] = [receive]
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
+            stable = stable_channel_name(self.scope)
+            self.channel_name = stable or await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
         loop = DispatchLoop(

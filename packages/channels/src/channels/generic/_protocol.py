@@ -12,6 +12,14 @@ Invariants:
   server close, the consumer's own ``StopConsumer`` and server shutdown.
   A handler exception propagates at once; only the groups are left.
   :meth:`WebsocketProtocol.claim_disconnect` is the single gate for that.
+* Gateway mode (daphne's ``daphne-gateway``): a connection can move to
+  another worker while its socket stays open. The new instance sees
+  :attr:`WebsocketProtocol.resumed` True; it joins ``groups`` again (adding
+  is idempotent) and its ``accept`` is not repeated to the client. The old
+  instance gets a disconnect with ``"handback": True``
+  (:attr:`WebsocketProtocol.handed_back`) and keeps its group memberships:
+  its channel name belongs to the connection, not the worker, so group
+  messages sent during the move wait for the next instance.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any
 
 from asgiref.layers import InvalidChannelLayerError
 
+from .._consumer import stable_channel_name
 from .._frames import (
     HeaderInput,
     WebsocketState,
@@ -29,7 +38,7 @@ from .._frames import (
     websocket_close,
     websocket_send,
 )
-from .._types import Message
+from .._types import Message, Scope
 
 __all__ = ["JsonCodec", "WebsocketProtocol", "exit_close_code", "json_text"]
 
@@ -62,6 +71,9 @@ class WebsocketProtocol:
     channel_layer: Any
     channel_name: str
 
+    scope: Scope
+    #: True on the instance whose connection was just handed back to the gateway.
+    handed_back: bool = False
     _ws_state: WebsocketState
     _disconnect_claimed: bool
     _sent_close_code: int | None
@@ -73,6 +85,23 @@ class WebsocketProtocol:
         self._ws_state = WebsocketState.CONNECTING
         self._disconnect_claimed = False
         self._sent_close_code = None
+        self.handed_back = False
+
+    @property
+    def resumed(self) -> bool:
+        """True when this connection was already open and moved here from another worker.
+
+        ``connect()`` still runs (call ``accept()`` as usual: the gateway does not
+        repeat it to the client); skip there what must happen once per client,
+        such as greeting it or announcing it to a room.
+        """
+        extensions = getattr(self, "scope", {}).get("extensions") or {}
+        return "resumed" in extensions
+
+    def _note_disconnect(self, message: Message) -> int:
+        """Record whether the disconnect is a handback; return the code for ``disconnect()``."""
+        self.handed_back = bool(message.get("handback"))
+        return int(message.get("code", 1005))
 
     def _exit_code(self, exc: BaseException | None) -> int:
         """Code for ``disconnect()`` when the consumer ends without a client close.
@@ -97,7 +126,10 @@ class WebsocketProtocol:
 
     async def _leave_groups(self) -> None:
         # A consumer that never got a channel (the layer failed at start) has
-        # joined nothing.
+        # joined nothing; a handed-back one leaves its memberships to the next
+        # instance on the same channel name.
+        if self.handed_back and stable_channel_name(getattr(self, "scope", {})):
+            return
         if self.groups and hasattr(self, "channel_name"):
             layer = self._group_layer()
             for group in self.groups:

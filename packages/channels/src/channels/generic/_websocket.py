@@ -69,7 +69,7 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
             SyncConsumer.send(self, frame)
 
     def websocket_disconnect(self, message: Message) -> None:
-        self._run_disconnect(message.get("code", 1005))
+        self._run_disconnect(self._note_disconnect(message))
         raise StopConsumer()
 
     def _run_disconnect(self, code: int) -> None:
@@ -152,7 +152,7 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
             await AsyncConsumer.send(self, frame)
 
     async def websocket_disconnect(self, message: Message) -> None:
-        await self._run_disconnect(message.get("code", 1005))
+        await self._run_disconnect(self._note_disconnect(message))
         raise StopConsumer()
 
     async def _run_disconnect(self, code: int) -> None:

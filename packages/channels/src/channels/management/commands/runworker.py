@@ -4,6 +4,10 @@
 Django 6.0+) sent through a ``channels.tasks.ChannelLayerBackend``; with no
 queue named it serves the backend's QUEUES. Both kinds share one process and
 one graceful stop.
+
+``--asgi`` runs ASGI_APPLICATION for the connections a ``daphne-gateway``
+assigns (daphne's gateway mode, ``daphne.gateway.GatewayWorker``) on the
+``--layer`` alias; on SIGTERM its WebSockets move to another worker.
 """
 
 from __future__ import annotations
@@ -55,9 +59,17 @@ class Command(BaseCommand):
             default=1,
             help="Tasks run at once per queue (default 1)",
         )
+        parser.add_argument(
+            "--asgi",
+            action="store_true",
+            help="Serve ASGI_APPLICATION to a daphne-gateway (gateway mode) instead of channels",
+        )
         parser.add_argument("channels", nargs="*", help="Channels to listen on")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["asgi"]:
+            _gateway_worker(options).run()
+            return
         if not options["channels"] and options["tasks"] is None:
             raise CommandError("runworker needs channels to listen on, or --tasks [QUEUE ...]")
         configure_command_logging(options.get("verbosity", 1))
@@ -85,6 +97,20 @@ class Command(BaseCommand):
             channels=options["channels"],
             channel_layer=channel_layer,
         )
+
+
+def _gateway_worker(options: dict[str, Any]) -> Any:
+    if options["channels"] or options["tasks"] is not None:
+        raise CommandError("runworker --asgi serves the gateway only: drop the channels/--tasks")
+    configure_command_logging(options.get("verbosity", 1))
+    # Imported here: daphne is an optional extra of channels.
+    try:
+        from daphne.gateway import GatewayWorker
+    except ImportError as exc:
+        raise CommandError(f"runworker --asgi needs daphne installed: {exc}") from exc
+    channel_layer = command_channel_layer(options["layer"])
+    logger.info("Running gateway worker on layer %r", options["layer"])
+    return GatewayWorker(get_default_application(), channel_layer)
 
 
 def _task_worker(options: dict[str, Any]) -> Any:
