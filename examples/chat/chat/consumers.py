@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from chat.protocol import (
     ChatInputError,
@@ -12,6 +14,8 @@ from chat.protocol import (
     error_frame,
     group_for_room,
     message_frame,
+    moderation_frame,
+    new_message_id,
     parse_client_frame,
     welcome_frame,
 )
@@ -21,6 +25,9 @@ __all__ = ["ChatConsumer", "RefusingConsumer"]
 
 class ChatConsumer(AsyncWebsocketConsumer):
     """Joins the room's group on connect and relays every message to the whole group.
+
+    With background moderation on (``settings.CHAT_MODERATION``), each message is also
+    enqueued as a task; the worker's verdict arrives as a ``chat.moderation`` event.
 
     Invariant: ``self.group`` is set only after ``group_add`` succeeded, so
     ``disconnect`` discards exactly the memberships this socket holds.
@@ -51,13 +58,46 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # Bad input is answered on the same socket; the connection stays usable.
             await self.send(text_data=error_frame(str(exc)))
             return
+        message_id = new_message_id()
         await self.channel_layer.group_send(
             self.group,
-            {"type": "chat.message", "room": self.room, "user": self.user_name, "message": message},
+            {
+                "type": "chat.message",
+                "id": message_id,
+                "room": self.room,
+                "user": self.user_name,
+                "message": message,
+            },
         )
+        if settings.CHAT_MODERATION:
+            await self.enqueue_check(message_id, message)
+
+    async def enqueue_check(self, message_id: str, message: str) -> None:
+        """Send the moderation check to the task worker (the message is already out).
+
+        The broadcast went first, so the verdict can never reach a page before the
+        message it is about.
+        """
+        # Imported here: chat.tasks needs django.tasks (Django 6.0+), and CHAT_MODERATION
+        # is on only where it exists.
+        from chat.tasks import check_message
+
+        try:
+            await check_message.aenqueue(self.room, message_id, message)
+        except ChannelFull:
+            await self.send(text_data=error_frame("moderation queue is full; not checked"))
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=message_frame(event["room"], event["user"], event["message"]))
+        await self.send(
+            text_data=message_frame(event["id"], event["room"], event["user"], event["message"])
+        )
+
+    async def chat_moderation(self, event: dict[str, Any]) -> None:
+        await self.send(
+            text_data=moderation_frame(
+                event["id"], event["verdict"], event["reason"], event["worker"]
+            )
+        )
 
 
 class RefusingConsumer(AsyncWebsocketConsumer):

@@ -5,7 +5,10 @@ Client -> server: one text frame holding ``{"message": "<text>"}``.
 Server -> client, one JSON object per text frame, told apart by ``type``:
 
 ``{"type": "welcome", "room": ..., "user": ...}``   once, right after the handshake;
-``{"type": "message", "room": ..., "user": ..., "message": ...}``  a broadcast;
+``{"type": "message", "id": ..., "room": ..., "user": ..., "message": ...}``  a broadcast;
+``{"type": "moderation", "id": ..., "verdict": ..., "reason": ..., "worker": ...}``  the
+background check of message ``id`` (only when it is on, see chatsite/tasking.py): verdict
+``ok`` or ``flagged``, and the id of the task worker that ran it;
 ``{"type": "error", "error": ...}``   the last frame was rejected; the socket stays open.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 __all__ = [
@@ -23,6 +27,8 @@ __all__ = [
     "error_frame",
     "group_for_room",
     "message_frame",
+    "moderation_frame",
+    "new_message_id",
     "parse_client_frame",
     "welcome_frame",
 ]
@@ -90,8 +96,27 @@ def welcome_frame(room: str, user: str) -> str:
     return json.dumps({"type": "welcome", "room": room, "user": user})
 
 
-def message_frame(room: str, user: str, message: str) -> str:
-    return json.dumps({"type": "message", "room": room, "user": user, "message": message})
+def new_message_id() -> str:
+    """An id for one broadcast, so that a later moderation frame can point at it."""
+    return uuid.uuid4().hex[:16]
+
+
+def message_frame(message_id: str, room: str, user: str, message: str) -> str:
+    return json.dumps(
+        {"type": "message", "id": message_id, "room": room, "user": user, "message": message}
+    )
+
+
+def moderation_frame(message_id: str, verdict: str, reason: str, worker: str) -> str:
+    return json.dumps(
+        {
+            "type": "moderation",
+            "id": message_id,
+            "verdict": verdict,
+            "reason": reason,
+            "worker": worker,
+        }
+    )
 
 
 def error_frame(error: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +20,13 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def room(request: HttpRequest, room_name: str) -> HttpResponse:
-    context = {"room_name": room_name, "max_length": MAX_MESSAGE_LENGTH}
+    context = {
+        "room_name": room_name,
+        "max_length": MAX_MESSAGE_LENGTH,
+        # Whether messages get the background check, and why (chatsite/tasking.py).
+        "moderation": settings.CHAT_MODERATION,
+        "moderation_why": settings.CHAT_MODERATION_WHY,
+    }
     return render(request, "chat/room.html", context)
 
 

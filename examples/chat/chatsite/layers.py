@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_LAYER", "LAYER_NAMES", "channel_layers_from_env"]
+__all__ = ["DEFAULT_LAYER", "LAYER_NAMES", "channel_layers_from_env", "layer_name_from_env"]
 
 DEFAULT_LAYER = "memory"
 LAYER_NAMES = ("memory", "redis", "rabbitmq", "ipc")
@@ -35,7 +35,7 @@ def channel_layers_from_env(environ: Mapping[str, str]) -> dict[str, dict[str, A
     typo fails at startup instead of silently falling back to the in-memory layer
     (which would quietly stop two processes from sharing rooms).
     """
-    name = environ.get("CHAT_CHANNEL_LAYER", "").strip().lower() or DEFAULT_LAYER
+    name = layer_name_from_env(environ)
     prefix = environ.get("CHAT_LAYER_PREFIX", "").strip() or DEFAULT_PREFIX
     if name == "memory":
         layer: dict[str, Any] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -51,10 +51,19 @@ def channel_layers_from_env(environ: Mapping[str, str]) -> dict[str, dict[str, A
             "BACKEND": "asgi_rabbitmq.core.RabbitmqChannelLayer",
             "CONFIG": {"host": url, "prefix": prefix},
         }
-    elif name == "ipc":
-        layer = {"BACKEND": "asgi_ipc.core.IPCChannelLayer", "CONFIG": {"prefix": prefix}}
     else:
+        layer = {"BACKEND": "asgi_ipc.core.IPCChannelLayer", "CONFIG": {"prefix": prefix}}
+    return {"default": layer}
+
+
+def layer_name_from_env(environ: Mapping[str, str]) -> str:
+    """The layer named by ``CHAT_CHANNEL_LAYER`` (one of :data:`LAYER_NAMES`).
+
+    Raises ``ValueError`` naming the accepted values when the name is unknown.
+    """
+    name = environ.get("CHAT_CHANNEL_LAYER", "").strip().lower() or DEFAULT_LAYER
+    if name not in LAYER_NAMES:
         raise ValueError(
             f"CHAT_CHANNEL_LAYER must be one of {', '.join(LAYER_NAMES)}; got {name!r}"
         )
-    return {"default": layer}
+    return name

@@ -4,7 +4,8 @@ This is a development demo: DEBUG is on and the secret key is a fixed developmen
 value unless the environment says otherwise. Every knob is an environment variable so
 that tests and a second server process can run side by side without editing files:
 
-``CHAT_CHANNEL_LAYER`` (see :mod:`chatsite.layers`), ``CHAT_DEBUG`` (``1``/``0``),
+``CHAT_CHANNEL_LAYER`` (see :mod:`chatsite.layers`), ``CHAT_TASKS`` (see
+:mod:`chatsite.tasking`), ``CHAT_DEBUG`` (``1``/``0``),
 ``CHAT_SECRET_KEY``, ``CHAT_ALLOWED_HOSTS`` (comma-separated), ``CHAT_DB_PATH`` and
 ``CHAT_TEST_DB_PATH`` (SQLite files).
 """
@@ -14,9 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 from chatsite.layers import channel_layers_from_env
+from chatsite.tasking import decide
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -75,8 +78,21 @@ ASGI_APPLICATION = "chatsite.asgi.application"
 
 try:
     CHANNEL_LAYERS = channel_layers_from_env(os.environ)
+    _moderation = decide(os.environ, django_version=django.VERSION)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
+
+# The background moderation check (chatsite/tasking.py): on with Django 6.0+ and a layer
+# that crosses processes. The consumer reads CHAT_MODERATION to enqueue the check;
+# scripts/demo reads both to start the task worker or to say why it does not.
+CHAT_MODERATION = _moderation.on
+CHAT_MODERATION_WHY = _moderation.why
+if _moderation.tasks is not None:
+    TASKS = _moderation.tasks
+    # "channels" brings `manage.py runworker`, which runs the tasks.
+    INSTALLED_APPS.append("channels")
+    # The chat never defers a task (run_after), so it runs no delay server.
+    SILENCED_SYSTEM_CHECKS = ["channels.tasks.W001"]
 
 DATABASES = {
     "default": {

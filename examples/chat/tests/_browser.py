@@ -41,6 +41,14 @@ return Array.from(document.querySelectorAll('#chat-log li')).map(
 """
 
 
+_BADGE_JS = """
+const item = Array.from(document.querySelectorAll('#chat-log li')).find(
+    (li) => li.querySelector('.text').textContent === arguments[0]);
+const badge = item && item.querySelector('.moderation');
+return badge ? [badge.textContent, badge.dataset.worker] : null;
+"""
+
+
 def _binaries() -> tuple[str, str]:
     binary = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
     driver = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -169,6 +177,17 @@ class ChatPage:
 
     def wait_for_message(self, text: str) -> None:
         self._wait(lambda: any(t == text for _, t in self.messages()), f"message {text!r}")
+
+    def moderation(self, text: str) -> tuple[str, str] | None:
+        """(badge text, worker id) the background check put on message *text*, if any."""
+        found = self.driver.execute_script(_BADGE_JS, text)
+        return None if found is None else (found[0], found[1])
+
+    def wait_for_moderation(self, text: str) -> tuple[str, str]:
+        self._wait(lambda: self.moderation(text) is not None, f"the check of {text!r}")
+        found = self.moderation(text)
+        assert found is not None
+        return found
 
     def reload(self) -> None:
         self.driver.refresh()

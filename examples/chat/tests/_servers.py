@@ -165,6 +165,19 @@ class ServedProcess:
             pytrace=False,
         )
 
+    def wait_for_log(self, text: str, within: float = STARTUP_DEADLINE) -> None:
+        """Wait until the process has logged *text* (a worker has no port to poll)."""
+        deadline = time.monotonic() + within
+        while text not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(
+                    f"process {self.process.args!r} never logged {text!r} (exit code "
+                    f"{self.process.returncode}); its log:\n{self.log()}",
+                    pytrace=False,
+                )
+            time.sleep(0.2)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.stopped:
             return
@@ -219,3 +232,17 @@ def start_runserver(layer_env: Mapping[str, str], db_path: Path, log_dir: Path) 
     server = spawn(argv, cwd=CHAT_DIR, env=env, port=port, log_path=log_path)
     server.wait_until_serving()
     return server
+
+
+#: What ``runworker --tasks`` logs once it listens on its queue channels.
+WORKER_READY = "Running tasks from queues"
+
+
+def start_task_worker(layer_env: Mapping[str, str], db_path: Path, log_dir: Path) -> ServedProcess:
+    """Run ``manage.py runworker --tasks moderation``, as scripts/demo does, until it listens."""
+    env = subprocess_env({"CHAT_DB_PATH": str(db_path), **layer_env}, chat_on_path=False)
+    argv = [sys.executable, "manage.py", "runworker", "--tasks", "moderation"]
+    log_path = log_dir / f"worker-{time.monotonic_ns()}.log"
+    worker = spawn(argv, cwd=CHAT_DIR, env=env, port=0, log_path=log_path)
+    worker.wait_for_log(WORKER_READY)
+    return worker

@@ -50,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "ipc_layer: runs the demo on the IPC layer (asgi_ipc) across two daphne processes",
         "rabbitmq_layer: runs the demo on the RabbitMQ layer (asgi_rabbitmq), two processes",
         "quickstart: runs the README's documented demo command in a copy of the repository",
+        "tasks: the background moderation task in a real runworker process (Django 6.0+)",
     ):
         config.addinivalue_line("markers", line)
     if str(CHAT_DIR) not in sys.path:
@@ -70,6 +71,23 @@ def pytest_configure(config: pytest.Config) -> None:
             "packages with `.venv/bin/pip install -e packages/asgiref -e packages/daphne "
             "-e packages/channels` (never PyPI's asgiref/channels/daphne)"
         ) from exc
+
+
+#: The background task needs django.tasks (Django 6.0+). Before that its tests are not
+#: collected, and the header of the run says so: they are never left out silently.
+HAS_DJANGO_TASKS = importlib.util.find_spec("django.tasks") is not None
+collect_ignore = [] if HAS_DJANGO_TASKS else ["test_tasks_served.py"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    import django
+
+    if HAS_DJANGO_TASKS:
+        return f"chat demo: Django {django.get_version()} has django.tasks; task tests run"
+    return (
+        f"chat demo: Django {django.get_version()} has no django.tasks; "
+        "test_tasks_served.py is not collected (test_tasking.py covers the switch)"
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -113,16 +131,23 @@ def daphne_servers(
     """Start ``daphne chatsite.asgi:application`` processes sharing one database.
 
     ``start(env, runserver=True)`` serves with ``manage.py runserver`` instead;
-    ``start(env, port=p)`` reuses a port (to restart a server under open pages).
+    ``start(env, port=p)`` reuses a port (to restart a server under open pages);
+    ``start(env, worker=True)`` runs the task worker (``runworker --tasks moderation``).
     """
     db_path = tmp_path / "db.sqlite3"
     shutil.copy(migrated_db, db_path)
     started: list[Any] = []
 
     def start(
-        layer_env: Mapping[str, str], *, runserver: bool = False, port: int | None = None
+        layer_env: Mapping[str, str],
+        *,
+        runserver: bool = False,
+        port: int | None = None,
+        worker: bool = False,
     ) -> Any:
-        if runserver:
+        if worker:
+            server = servers.start_task_worker(layer_env, db_path, tmp_path)
+        elif runserver:
             server = servers.start_runserver(layer_env, db_path, tmp_path)
         else:
             server = servers.start_daphne(layer_env, db_path, tmp_path, port)

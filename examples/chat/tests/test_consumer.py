@@ -38,9 +38,11 @@ async def test_room_members_get_broadcasts_and_other_rooms_do_not() -> None:
     assert welcome["user"] == "anonymous"
 
     await alice.send_json_to({"message": "hi lobby"})
+    first = await alice.receive_json_from()
     expected = {"type": "message", "room": "lobby", "user": "anonymous", "message": "hi lobby"}
-    assert await alice.receive_json_from() == expected
-    assert await bob.receive_json_from() == expected
+    assert first == {**expected, "id": first["id"]}
+    # One broadcast, one id: every member sees the same one.
+    assert await bob.receive_json_from() == first
 
     await carol.send_json_to({"message": "hi kitchen"})
     assert (await carol.receive_json_from())["message"] == "hi kitchen"
@@ -113,8 +115,10 @@ async def test_signed_in_users_are_shown_by_name(unique: Callable[[str], str]) -
     bob, _ = await joined("names")
     assert welcome["user"] == username
     await alice.send_json_to({"message": "it's me"})
-    assert await bob.receive_json_from() == {
+    frame = await bob.receive_json_from()
+    assert frame == {
         "type": "message",
+        "id": frame["id"],
         "room": "names",
         "user": username,
         "message": "it's me",

@@ -12,6 +12,8 @@ from chat.protocol import (
     error_frame,
     group_for_room,
     message_frame,
+    moderation_frame,
+    new_message_id,
     parse_client_frame,
     welcome_frame,
 )
@@ -90,13 +92,26 @@ def test_display_name() -> None:
 
 def test_frames_are_json_with_a_type() -> None:
     assert json.loads(welcome_frame("r", "u")) == {"type": "welcome", "room": "r", "user": "u"}
-    assert json.loads(message_frame("r", "u", "m")) == {
+    assert json.loads(message_frame("id1", "r", "u", "m")) == {
         "type": "message",
+        "id": "id1",
         "room": "r",
         "user": "u",
         "message": "m",
     }
+    assert json.loads(moderation_frame("id1", "flagged", "shouting", "host:1:w")) == {
+        "type": "moderation",
+        "id": "id1",
+        "verdict": "flagged",
+        "reason": "shouting",
+        "worker": "host:1:w",
+    }
     assert json.loads(error_frame("bad")) == {"type": "error", "error": "bad"}
+
+
+def test_message_ids_differ() -> None:
+    ids = {new_message_id() for _ in range(100)}
+    assert len(ids) == 100 and all(len(i) == 16 and i.isalnum() for i in ids)
 
 
 @given(text=st.text(max_size=300))

@@ -52,6 +52,7 @@ async def test_websocket_clients_share_a_room(daphne_servers: Start, ws_client: 
         frame = await client.next_frame()
         assert frame == {
             "type": "message",
+            "id": frame["id"],
             "room": "served",
             "user": "anonymous",
             "message": "over a real socket",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import TestCase
+from django.utils.html import escape
 
 
 class PageTests(TestCase):
@@ -18,6 +20,14 @@ class PageTests(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, '<script id="room-name" type="application/json">"lobby-1"')
         self.assertContains(response, "/ws/chat/${roomName}/")
+
+    def test_room_page_says_whether_messages_get_the_background_check(self) -> None:
+        # The tests run on the in-memory layer, where no worker can receive the task.
+        response = self.client.get("/chat/lobby-1/")
+        self.assertFalse(settings.CHAT_MODERATION)
+        self.assertContains(response, 'class="moderation-off"')
+        self.assertContains(response, "background moderation is off: ")
+        self.assertContains(response, escape(settings.CHAT_MODERATION_WHY))
 
     def test_invalid_room_names_are_not_found(self) -> None:
         for path in ("/chat/has%20space/", "/chat/" + "x" * 65 + "/", "/chat/a.b/"):
