@@ -123,6 +123,11 @@ class IPCChannelLayer(SerializingChannelLayer):
         session.post(names)
 
     async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for and return the next message on ``channel``.
+
+        Raises ``InvalidMessage`` when the bytes do not deserialize to a dict, which
+        means another process on the same prefix uses a different serializer.
+        """
         require_valid_channel_name(channel)
         session = self._attached()
         data = await session.demux.receive(channel)
@@ -143,11 +148,13 @@ class IPCChannelLayer(SerializingChannelLayer):
         return message
 
     async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        """Return a new process-local channel name (``prefix`` + this client's ``!`` part)."""
         return process_local_name(prefix, self.client_prefix)
 
     # Groups --------------------------------------------------------------------
 
     async def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group``; the membership expires after ``group_expiry``."""
         require_valid_group_name(group)
         require_valid_channel_name(channel)
         session = self._attached()
@@ -158,6 +165,7 @@ class IPCChannelLayer(SerializingChannelLayer):
             )
 
     async def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group`` (nothing happens if it is not a member)."""
         require_valid_group_name(group)
         require_valid_channel_name(channel)
         session = self._attached()
@@ -204,6 +212,7 @@ class IPCChannelLayer(SerializingChannelLayer):
     # Lifecycle -----------------------------------------------------------------
 
     async def flush(self) -> None:
+        """Drop every message and group membership under this layer's prefix."""
         self._attached().flush()
 
     async def close(self) -> None:
