@@ -53,6 +53,11 @@ def endpoint_from_string(reactor: Any, description: str) -> Any:
         return fd_endpoint(reactor, *_parse_fd(description))
     from twisted.internet.endpoints import serverFromString
 
+    if description.startswith("ssl:"):
+        from ._tls import HalfCloseTLSReactor
+
+        # The client's close_notify is a half-close, as a FIN is on plain TCP (see _tls).
+        reactor = HalfCloseTLSReactor(reactor)
     return serverFromString(reactor, description)  # type: ignore[no-untyped-call]
 
 

@@ -32,7 +32,7 @@ from ._request import (
     keep_alive,
 )
 from ._scope import RequestTargetError, build_http_scope
-from ._transport import TransportInfo
+from ._transport import TransportInfo, close_transport
 from ._types import RawHeaders
 from ._wire import body_allowed, build_head, error_response, frame_chunk
 
@@ -135,7 +135,7 @@ class Http1Protocol(protocol.Protocol):
             return
         self._read_closed = True
         if self.upgraded is not None or self._closing:
-            self.transport.loseConnection()
+            close_transport(self.transport)
             return
         incomplete, self.parsing = self.parsing, None
         if incomplete is not None and incomplete in self.pipeline:
@@ -432,7 +432,7 @@ class Http1Protocol(protocol.Protocol):
         if not self._closing:
             self._closing = True
             self._cancel_timers()
-            self.transport.loseConnection()
+            close_transport(self.transport, self.writes)
 
     def _abort(self) -> None:
         self._closing = True

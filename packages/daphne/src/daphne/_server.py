@@ -14,6 +14,7 @@ from ._config import ServerConfig
 from ._lifespan import Lifespan
 from ._serverargs import ActionLogger, server_arguments, server_signature
 from ._timeouts import TimeoutQueue
+from ._transport import close_transport
 from ._types import Application, Receive, Scope, Send
 from ._wire import DateHeader
 
@@ -260,7 +261,7 @@ class Server:
             waited += 0.05
         # Let written responses drain (loseConnection flushes first); then cut what is left.
         for connection in list(self.connections):
-            connection.transport.loseConnection()
+            close_transport(connection.transport)
         grace = 0.0
         while self.connections and grace < 1.0:
             await _sleep(self.reactor, 0.05)

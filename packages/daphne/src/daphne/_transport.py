@@ -32,4 +32,19 @@ class TransportInfo:
         )
 
 
-__all__ = ["TransportInfo"]
+def close_transport(transport: Any, gate: Any = None) -> None:
+    """Write what is buffered, then close (TLS: close_notify, then TCP FIN).
+
+    Twisted's TLS transport holds ``loseConnection`` until the registered producer is
+    unregistered (plain TCP does not wait), and daphne's producers are flow-control gates that
+    never unregister by themselves: without this release a TLS connection that must close
+    stays open. ``gate`` (the connection's WriteGate) is woken so no sender waits on a
+    transport that will not resume it again.
+    """
+    transport.unregisterProducer()
+    if gate is not None:
+        gate.wake()
+    transport.loseConnection()
+
+
+__all__ = ["TransportInfo", "close_transport"]
