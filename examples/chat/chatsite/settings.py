@@ -78,13 +78,16 @@ ASGI_APPLICATION = "chatsite.asgi.application"
 
 try:
     CHANNEL_LAYERS = channel_layers_from_env(os.environ)
-    _moderation = decide(os.environ, django_version=django.VERSION)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
 # The background moderation check (chatsite/tasking.py): on with Django 6.0+ and a layer
 # that crosses processes. The consumer reads CHAT_MODERATION to enqueue the check;
 # scripts/demo reads both to start the task worker or to say why it does not.
+try:
+    _moderation = decide(os.environ, django_version=django.VERSION)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 CHAT_MODERATION = _moderation.on
 CHAT_MODERATION_WHY = _moderation.why
 if _moderation.tasks is not None:

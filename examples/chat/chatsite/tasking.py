@@ -52,8 +52,8 @@ def decide(environ: Mapping[str, str], *, django_version: tuple[int, ...]) -> De
     if missing is None:
         return Decision(
             _tasks_setting(),
-            f"background moderation is on: run `manage.py runworker --tasks "
-            f"{MODERATION_QUEUE}` beside the server",
+            "background moderation is on: each message is checked by the task worker "
+            f"(manage.py runworker --tasks {MODERATION_QUEUE})",
         )
     if mode == "on":
         raise ValueError(f"CHAT_TASKS=on, but {missing}")
