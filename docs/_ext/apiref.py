@@ -17,6 +17,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,10 @@ def public_modules(package: str) -> list[str]:
     for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
         parts = info.name.split(".")
         if any(part.startswith("_") for part in parts):
+            continue
+        # Django migrations and the server kit's pytest modules (test_*.py) are importable
+        # but not API: nobody calls them, Django and pytest load them.
+        if "migrations" in parts or parts[-1].startswith("test_"):
             continue
         if any(info.name == ex or info.name.startswith(ex + ".") for ex in EXCLUDED):
             continue
@@ -118,6 +123,21 @@ def explicit_members(module: str) -> list[tuple[str, str]]:
             ours = type(obj).__module__.split(".")[0] == module.split(".")[0]
             found.append(("autodata" if ours else "py:data", name))
     return found
+
+
+def check_backlog(app: Any, exception: Exception | None) -> None:
+    """A backlog line naming something the reference no longer shows is a warning too."""
+    seen = getattr(app.env, "apiref_seen", None)
+    if exception is not None or not seen:
+        return
+    for name in sorted(app.config.apiref_backlog - seen):
+        logger.warning(
+            "%s is not in the reference any more: remove it from %s",
+            name,
+            BACKLOG.name,
+            type="apiref",
+            subtype="backlog",
+        )
 
 
 def _no_own_doc(obj: Any) -> bool:
@@ -195,6 +215,11 @@ def _backlog() -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
+#: Methods Django generates on every model with a date field (get_next_by_<field>...):
+#: documented by Django, not by us.
+_DJANGO_GENERATED = re.compile(r"get_(next|previous)_by_\w+")
+
+
 def warn_undocumented(
     app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
 ) -> None:
@@ -204,8 +229,11 @@ def warn_undocumented(
     leaf = name.rsplit(".", 1)[-1]
     if leaf.startswith("_") and not (leaf.startswith("__") and leaf.endswith("__")):
         return
-    seen = app.env.apiref_seen if hasattr(app.env, "apiref_seen") else set()
+    if _DJANGO_GENERATED.fullmatch(leaf):
+        return
+    seen: set[str] = getattr(app.env, "apiref_seen", set())
     app.env.apiref_seen = seen
+    seen.add(name)
     if any(line.strip() for line in lines):
         if name in app.config.apiref_backlog:
             logger.warning(
@@ -216,7 +244,6 @@ def warn_undocumented(
                 subtype="backlog",
             )
         return
-    seen.add(name)
     if name not in app.config.apiref_backlog:
         logger.warning(
             "public name %s (%s) has no docstring",
@@ -294,5 +321,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("apiref_backlog", _backlog(), "env")
     app.connect("builder-inited", write_pages)
     app.connect("autodoc-process-docstring", warn_undocumented)
+    app.connect("build-finished", check_backlog)
     app.connect("missing-reference", resolve_private)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

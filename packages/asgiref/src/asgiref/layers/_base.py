@@ -32,11 +32,14 @@ class ChannelLayer(Protocol):
 
     extensions: list[str]
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send *message* to *channel*."""
 
-    async def receive(self, channel: str) -> dict[str, Any]: ...
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for and return the next message on *channel*."""
 
-    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str: ...
+    async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        """Return a new channel name this process can receive on."""
 
 
 class BaseChannelLayer:
@@ -103,14 +106,23 @@ class BaseChannelLayer:
     # Names (thin wrappers over the pure rules, kept for upstream compatibility) -
 
     def require_valid_channel_name(self, name: str, receive: bool = False) -> bool:
+        """Return True if *name* is a valid channel name, else raise ``TypeError``.
+
+        With ``receive=True`` a process-local name (one containing ``!``) must end at the ``!``.
+        """
         require_valid_channel_name(name, receive=receive)
         return True
 
     def require_valid_group_name(self, name: str) -> bool:
+        """Return True if *name* is a valid group name, else raise ``TypeError``."""
         require_valid_group_name(name)
         return True
 
     def valid_channel_names(self, names: Iterable[str], receive: bool = False) -> bool:
+        """Return True if every name in *names* is a valid channel name, else raise ``TypeError``.
+
+        An empty *names* is a ``TypeError`` too.
+        """
         names = list(names)
         if not names:
             raise TypeError("At least one channel name is required")
@@ -118,6 +130,7 @@ class BaseChannelLayer:
         return True
 
     def non_local_name(self, name: str) -> str:
+        """The part of a channel name that every process can see: up to and including ``!``."""
         return non_local_name(name)
 
     def valid_channel_name(self, name: str, receive: bool = False) -> bool:
@@ -141,24 +154,34 @@ class BaseChannelLayer:
     # The interface ------------------------------------------------------------
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send *message* (a dict with a ``type`` key) to *channel*.
+
+        Raises ``ChannelFull`` when the channel already holds its capacity of messages.
+        """
         raise NotImplementedError("send() needs to be implemented by the layer")
 
     async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for and return the next message on *channel*, oldest first."""
         raise NotImplementedError("receive() needs to be implemented by the layer")
 
     async def new_channel(self, prefix: str = DEFAULT_CHANNEL_PREFIX) -> str:
+        """Return a new, unique channel name that this process can receive on."""
         raise NotImplementedError("new_channel() needs to be implemented by the layer")
 
     async def group_add(self, group: str, channel: str) -> None:
+        """Add *channel* to *group*, until it is discarded or ``group_expiry`` passes."""
         raise NotImplementedError("This layer does not support groups")
 
     async def group_discard(self, group: str, channel: str) -> None:
+        """Remove *channel* from *group*; nothing happens if it was not a member."""
         raise NotImplementedError("This layer does not support groups")
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send *message* to every member of *group*; a full member misses it, the rest get it."""
         raise NotImplementedError("This layer does not support groups")
 
     async def flush(self) -> None:
+        """Drop every message and group under this layer's prefix (for tests)."""
         raise NotImplementedError("This layer does not support flush")
 
     async def close(self) -> None:

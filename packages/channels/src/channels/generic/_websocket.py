@@ -32,6 +32,10 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
         self._reset_connection_state()
 
     def websocket_connect(self, message: Message) -> None:
+        """Handle ``websocket.connect``: join the class's ``groups``, then call ``connect()``.
+
+        Raising ``AcceptConnection`` or ``DenyConnection`` from ``connect`` accepts or refuses.
+        """
         async_to_sync(self._join_groups)()
         try:
             self.connect()
@@ -41,12 +45,18 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
             self.close()
 
     def connect(self) -> None:
+        """Called when the client asks to open the socket; accepts it by default.
+
+        Override to decide: call ``accept()``, or ``close()`` to refuse with HTTP 403.
+        """
         self.accept()
 
     def accept(self, subprotocol: str | None = None, headers: HeaderInput = None) -> None:
+        """Accept the handshake, optionally choosing a *subprotocol* and adding *headers*."""
         SyncConsumer.send(self, self._accept_frame(subprotocol, headers))
 
     def websocket_receive(self, message: Message) -> None:
+        """Handle ``websocket.receive``: call ``receive()`` with the frame's text or bytes."""
         text_data, bytes_data = websocket_payload(message)
         self.receive(text_data=text_data, bytes_data=bytes_data)
 
@@ -64,11 +74,16 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
             self.close(close)
 
     def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket with *code* (1000 by default), or refuse it if not accepted yet.
+
+        Closing an already closed socket does nothing.
+        """
         frame = self._close_frame(code, reason)
         if frame is not None:
             SyncConsumer.send(self, frame)
 
     def websocket_disconnect(self, message: Message) -> None:
+        """Handle ``websocket.disconnect``: leave the groups, call ``disconnect()``, stop."""
         self._run_disconnect(self._note_disconnect(message))
         raise StopConsumer()
 
@@ -104,6 +119,7 @@ class JsonWebsocketConsumer(JsonCodec, WebsocketConsumer):
         """Called with each decoded JSON frame."""
 
     def send_json(self, content: Any, close: bool | int = False) -> None:
+        """Send *content* encoded as a JSON text frame; *close* closes the socket afterwards."""
         self.send(text_data=self.encode_json(content), close=close)
 
 
@@ -115,6 +131,10 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
         self._reset_connection_state()
 
     async def websocket_connect(self, message: Message) -> None:
+        """Handle ``websocket.connect``: join the class's ``groups``, then await ``connect()``.
+
+        Raising ``AcceptConnection`` or ``DenyConnection`` from ``connect`` accepts or refuses.
+        """
         await self._join_groups()
         try:
             await self.connect()
@@ -124,12 +144,18 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
             await self.close()
 
     async def connect(self) -> None:
+        """Called when the client asks to open the socket; accepts it by default.
+
+        Override to decide: await ``accept()``, or ``close()`` to refuse with HTTP 403.
+        """
         await self.accept()
 
     async def accept(self, subprotocol: str | None = None, headers: HeaderInput = None) -> None:
+        """Accept the handshake, optionally choosing a *subprotocol* and adding *headers*."""
         await AsyncConsumer.send(self, self._accept_frame(subprotocol, headers))
 
     async def websocket_receive(self, message: Message) -> None:
+        """Handle ``websocket.receive``: await ``receive()`` with the frame's text or bytes."""
         text_data, bytes_data = websocket_payload(message)
         await self.receive(text_data=text_data, bytes_data=bytes_data)
 
@@ -147,11 +173,16 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
             await self.close(close)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket with *code* (1000 by default), or refuse it if not accepted yet.
+
+        Closing an already closed socket does nothing.
+        """
         frame = self._close_frame(code, reason)
         if frame is not None:
             await AsyncConsumer.send(self, frame)
 
     async def websocket_disconnect(self, message: Message) -> None:
+        """Handle ``websocket.disconnect``: leave the groups, await ``disconnect()``, stop."""
         await self._run_disconnect(self._note_disconnect(message))
         raise StopConsumer()
 
@@ -187,12 +218,15 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer):
         """Called with each decoded JSON frame."""
 
     async def send_json(self, content: Any, close: bool | int = False) -> None:
+        """Send *content* encoded as a JSON text frame; *close* closes the socket afterwards."""
         await self.send(text_data=await self.encode_json(content), close=close)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
+        """Decode one text frame; override to use another JSON library."""
         return JsonCodec.decode_json(text_data)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
+        """Encode *content* for one text frame; override to use another JSON library."""
         return JsonCodec.encode_json(content)
