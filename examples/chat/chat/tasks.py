@@ -8,6 +8,8 @@ over the same channel layer, so every open page marks the message. Imported only
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.layers import get_channel_layer
 from chatsite.tasking import MODERATION_QUEUE
 from django.tasks import TaskContext, task
@@ -20,7 +22,7 @@ __all__ = ["check_message"]
 
 @task(queue_name=MODERATION_QUEUE, takes_context=True)
 async def check_message(
-    context: TaskContext, room: str, message_id: str, text: str
+    context: TaskContext[Any, Any], room: str, message_id: str, text: str
 ) -> dict[str, str]:
     """Review *text* and tell *room* the verdict on message *message_id*."""
     verdict = review(text)

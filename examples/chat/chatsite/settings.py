@@ -85,7 +85,7 @@ except ValueError as exc:
 # that crosses processes. The consumer reads CHAT_MODERATION to enqueue the check;
 # scripts/demo reads both to start the task worker or to say why it does not.
 try:
-    _moderation = decide(os.environ, django_version=django.VERSION)
+    _moderation = decide(os.environ, django_version=django.VERSION[:2])
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 CHAT_MODERATION = _moderation.on

@@ -41,7 +41,7 @@ class Decision:
         return self.tasks is not None
 
 
-def decide(environ: Mapping[str, str], *, django_version: tuple[int, ...]) -> Decision:
+def decide(environ: Mapping[str, str], *, django_version: tuple[int, int]) -> Decision:
     """Read ``CHAT_TASKS`` and ``CHAT_CHANNEL_LAYER``; say whether the check runs and why."""
     mode = environ.get("CHAT_TASKS", "").strip().lower() or "auto"
     if mode not in TASK_MODES:
@@ -60,9 +60,9 @@ def decide(environ: Mapping[str, str], *, django_version: tuple[int, ...]) -> De
     return Decision(None, f"background moderation is off: {missing}")
 
 
-def _missing(layer: str, django_version: tuple[int, ...]) -> str | None:
-    if tuple(django_version[:2]) < (6, 0):
-        found = ".".join(str(part) for part in django_version[:2])
+def _missing(layer: str, django_version: tuple[int, int]) -> str | None:
+    if django_version < (6, 0):
+        found = ".".join(str(part) for part in django_version)
         return f"it needs django.tasks (Django 6.0+, Python 3.12+) and Django {found} is installed"
     if layer == "memory":
         return (
