@@ -122,8 +122,10 @@ class Kit:
         server.start()
         return server
 
-    def connect(self, kind: str = "main", app: str = APP, timeout: float = 10.0) -> Connection:
-        return Connection.open(self.server(kind, app).target, timeout)
+    def connect(
+        self, kind: str = "main", app: str = APP, timeout: float = 10.0, half_close: bool = False
+    ) -> Connection:
+        return Connection.open(self.server(kind, app).target, timeout, half_close)
 
     def events(self, key: str, timeout: float = 10.0, until: int = 1) -> list[str]:
         """What the app recorded under ``key``, waiting until ``until`` events arrived."""

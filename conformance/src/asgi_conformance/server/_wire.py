@@ -68,9 +68,16 @@ class Connection:
         self.reset = False
 
     @classmethod
-    def open(cls, target: Target, timeout: float = 10.0) -> Connection:
+    def open(cls, target: Target, timeout: float = 10.0, half_close: bool = False) -> Connection:
+        """``half_close``: over TLS, a client whose ``shutdown_write`` sends close_notify
+        before the FIN (see ``_tlsbio``); plain TCP needs nothing more for that."""
         sock = socket.create_connection((target.host, target.port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if target.tls and half_close:
+            from ._tlsbio import MemoryBioTLSSocket
+
+            bio = MemoryBioTLSSocket(sock, client_tls_context(), server_hostname=target.host)
+            return cls(bio, timeout)  # type: ignore[arg-type]
         if target.tls:
             sock = client_tls_context().wrap_socket(sock, server_hostname=target.host)
         return cls(sock, timeout)
@@ -98,7 +105,8 @@ class Connection:
         return True
 
     def shutdown_write(self) -> None:
-        """Half-close: the server sees end-of-input but can still write to us."""
+        """Half-close: the server sees end-of-input but can still write to us (over TLS only
+        on a ``half_close`` connection; otherwise a bare FIN, a truncation)."""
         self.sock.shutdown(socket.SHUT_WR)
 
     def _fill(self, deadline: float) -> bool:
