@@ -215,9 +215,11 @@ def _backlog() -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-#: Methods Django generates on every model with a date field (get_next_by_<field>...):
-#: documented by Django, not by us.
-_DJANGO_GENERATED = re.compile(r"get_(next|previous)_by_\w+")
+#: Attributes Django generates on every model (DoesNotExist..., and get_next_by_<field>
+#: for date fields): documented by Django, not by us.
+_DJANGO_GENERATED = re.compile(
+    r"get_(next|previous)_by_\w+|DoesNotExist|MultipleObjectsReturned|NotUpdated"
+)
 
 
 def warn_undocumented(

@@ -201,12 +201,15 @@ class RabbitmqChannelLayer(SerializingChannelLayer):
         return groups
 
     def normal_bindings(self) -> list[tuple[str, str]]:
+        """The (group, channel) bindings this layer holds for normal (non-local) channels."""
         return self._normal_bindings.pairs()
 
     def remember_normal_queue(self, name: str) -> None:
+        """Record that this layer declared the queue of normal channel *name*."""
         self._normal_queues.add(name)
 
     def mismatch_error(self, channel: str, exc: Exception) -> InvalidChannelLayerError:
+        """The error for a broker queue declared with other capacity or expiry arguments."""
         return InvalidChannelLayerError(
             f"The broker already has a queue for channel {channel!r} with other arguments "
             f"(capacity {self.get_capacity(channel)}, expiry {self.config.expiry:g}s expected): "
@@ -219,6 +222,7 @@ class RabbitmqChannelLayer(SerializingChannelLayer):
     # Incoming messages (called on whichever loop consumed them) ----------------
 
     def on_process_message(self, body: bytes) -> None:
+        """Route a message from this process's queue to its local channel or group members."""
         try:
             envelope = decode(body)
         except MalformedEnvelope as exc:
@@ -259,6 +263,7 @@ class RabbitmqChannelLayer(SerializingChannelLayer):
         return time.monotonic() + self.config.local_expiry
 
     def on_normal_message(self, channel: str, body: bytes, acker: Acker) -> None:
+        """Buffer a message delivered on a normal channel's queue until ``receive`` takes it."""
         release, alive = acker
         try:
             payload = decode(body).payload

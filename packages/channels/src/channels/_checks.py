@@ -83,6 +83,7 @@ def _check_alias(alias: object, config: object) -> list[Error]:
 
 
 def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """System check: ``CHANNEL_LAYERS`` maps aliases to dicts with a ``BACKEND`` and known keys."""
     layers = getattr(settings, "CHANNEL_LAYERS", None)
     if layers is None:
         return []
@@ -100,6 +101,7 @@ def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 
 def check_asgi_application(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """System check: ``ASGI_APPLICATION`` names an importable ASGI application."""
     path = getattr(settings, "ASGI_APPLICATION", None)
     if path is None:
         return []

@@ -110,6 +110,7 @@ class Worker(StatelessServer):
         logger.info("Worker stopped")
 
     async def listener(self, channel: str) -> None:
+        """Receive from *channel* forever; each message goes to that channel's app instance."""
         while True:
             message = await self.channel_layer.receive(channel)
             if not isinstance(message, dict) or not message.get("type"):

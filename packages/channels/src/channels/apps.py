@@ -8,6 +8,8 @@ __all__ = ["ChannelsConfig"]
 
 
 class ChannelsConfig(AppConfig):
+    """The ``channels`` Django app: registers the system checks."""
+
     name = "channels"
     verbose_name = "Channels"
 

@@ -52,6 +52,7 @@ class WebsocketBinding(Binding, AsyncJsonWebsocketConsumer):
         return False
 
     async def binding_event(self, message: dict[str, Any]) -> None:
+        """Forward a binding message for this consumer's stream to the socket as JSON."""
         if message.get("stream") == self.stream:
             await self.send_json(message["payload"])
 

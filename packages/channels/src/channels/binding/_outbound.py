@@ -174,6 +174,7 @@ class Binding:
 
     @classmethod
     def serialize(cls, instance: models.Model, action: str) -> dict[str, Any]:
+        """The message sent for *instance* after *action*: action, pk, model label and data."""
         return {
             "action": action,
             "pk": instance.pk,

@@ -8,6 +8,8 @@ __all__ = ["DelayConfig"]
 
 
 class DelayConfig(AppConfig):
+    """The delay server's Django app (``channels.delay``, label ``channels_delay``)."""
+
     name = "channels.delay"
     label = "channels_delay"
     verbose_name = "Channels delay server"

@@ -10,6 +10,8 @@ __all__ = ["DelayedMessage"]
 
 
 class DelayedMessage(models.Model):
+    """A message waiting for its delay to pass, then sent to its channel."""
+
     channel: models.CharField[str, str] = models.CharField(max_length=100)
     #: The message, encoded by asgiref's "json" serializer (bytes survive).
     content: models.TextField[str, str] = models.TextField()

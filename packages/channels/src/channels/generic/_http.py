@@ -70,6 +70,7 @@ class AsyncHttpConsumer(AsyncConsumer):
         """Called exactly once when the request ends, however it ends."""
 
     async def http_request(self, message: Message) -> None:
+        """Collect the request body; call ``handle(body)`` once the last chunk has arrived."""
         chunk = message.get("body", b"")
         if chunk:
             self.body.append(chunk)
@@ -77,6 +78,7 @@ class AsyncHttpConsumer(AsyncConsumer):
             await self.handle(b"".join(self.body))
 
     async def http_disconnect(self, message: Message) -> None:
+        """Handle ``http.disconnect``: run ``disconnect()`` once, then stop the consumer."""
         await self._run_disconnect()
         raise StopConsumer()
 

@@ -211,6 +211,10 @@ class AsyncJsonWebsocketDemultiplexer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     async def stream_send(self, child: StreamChild, message: Message) -> None:
+        """Wrap a frame sent by stream *child* as ``{"stream": ..., "payload": ...}``.
+
+        Streams carry JSON text only; a binary frame is a ``ValueError``.
+        """
         text, data = websocket_payload(message)
         if text is None:
             raise ValueError(
@@ -224,6 +228,7 @@ class AsyncJsonWebsocketDemultiplexer(AsyncJsonWebsocketConsumer):
         await self._send_frame_for_stream({"stream": child.name, "payload": payload})
 
     async def stream_closed(self, child: StreamChild, code: int) -> None:
+        """Tell the client that stream *child* closed with *code*."""
         await self._send_frame_for_stream({"stream": child.name, "closed": code})
 
     async def _send_frame_for_stream(self, frame: dict[str, Any]) -> None:

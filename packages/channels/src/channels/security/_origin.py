@@ -151,6 +151,7 @@ class OriginValidator:
         return self._allowed()
 
     def valid_origin(self, origin: SplitResult | None) -> bool:
+        """Whether the parsed *origin* (None when absent) matches ``allowed_origins``."""
         return origin_allowed(origin, self.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:

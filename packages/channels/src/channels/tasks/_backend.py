@@ -78,6 +78,7 @@ class ChannelLayerBackend(BaseTaskBackend):
                 raise ImproperlyConfigured(f"TASKS[{alias!r}]['QUEUES']: {exc}") from exc
 
     def check(self, **kwargs: Any) -> list[Any]:
+        """Django system checks for this backend's configuration."""
         return check_backend(self)
 
     def validate_task(self, task: AnyTask) -> None:

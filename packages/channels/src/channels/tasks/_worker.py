@@ -91,6 +91,7 @@ class TaskWorker:
         return self._stop
 
     async def arun(self) -> None:
+        """Serve the configured queues until a stop is requested (``request_stop``)."""
         stop = self._stop_event()
         logger.info(
             "Running tasks from queues %s (channels %s), %d at a time per queue, as %s",

@@ -8,6 +8,8 @@ __all__ = ["TasksConfig"]
 
 
 class TasksConfig(AppConfig):
+    """The tasks backend's Django app (``channels.tasks``, label ``channels_tasks``)."""
+
     name = "channels.tasks"
     label = "channels_tasks"
     verbose_name = "Channels tasks"

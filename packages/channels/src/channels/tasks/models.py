@@ -18,6 +18,8 @@ __all__ = ["TaskRecord"]
 
 
 class TaskRecord(models.Model):
+    """One enqueued task, from enqueue to its last outcome (status, result, errors)."""
+
     id: models.CharField[str, str] = models.CharField(max_length=64, primary_key=True)
     task_path: models.CharField[str, str] = models.CharField(max_length=255)
     backend: models.CharField[str, str] = models.CharField(max_length=100)

@@ -156,6 +156,7 @@ class WebsocketCommunicator(_FailFastCommunicator):
             await self.send_input({"type": "websocket.receive", "bytes": bytes_data})
 
     async def send_json_to(self, data: Any) -> None:
+        """Send *data* encoded as a JSON text frame."""
         await self.send_to(text_data=json.dumps(data))
 
     async def receive_from(self, timeout: float = 1) -> str | bytes:
@@ -168,6 +169,7 @@ class WebsocketCommunicator(_FailFastCommunicator):
         return bytes(response["bytes"])
 
     async def receive_json_from(self, timeout: float = 1) -> Any:
+        """Wait up to *timeout* seconds for a text frame and return it decoded as JSON."""
         payload = await self.receive_from(timeout)
         if not isinstance(payload, str):
             raise AssertionError(f"Expected a text frame holding JSON, got bytes {payload!r}")

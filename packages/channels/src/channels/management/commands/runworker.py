@@ -29,6 +29,8 @@ logger = logging.getLogger("channels.worker")
 
 
 class Command(BaseCommand):
+    """``manage.py runworker CHANNEL [CHANNEL ...]``: serve channels via ``ASGI_APPLICATION``."""
+
     help = "Runs a worker that serves the given channels through ASGI_APPLICATION."
     leave_locale_alone = True
     worker_class = Worker

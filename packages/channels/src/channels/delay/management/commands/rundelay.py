@@ -22,6 +22,8 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Command(BaseCommand):
+    """``manage.py rundelay``: the delay server, which sends messages after their delay."""
+
     help = "Runs the delay server: messages sent to a channel after a delay."
     leave_locale_alone = True
 
