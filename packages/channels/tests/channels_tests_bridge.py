@@ -35,8 +35,8 @@ def _consumers() -> dict[str, Any]:
             await self.accept()
 
         async def receive_json(self, content: Any) -> None:
-            if content == {"cmd": "close"}:
-                await self.close(4000)
+            if isinstance(content, dict) and content.get("cmd") == "close":
+                await self.close(content.get("code", 4000))
                 return
             await self.send_json({"echo": content, "connection": self.number})
 

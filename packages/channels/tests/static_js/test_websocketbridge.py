@@ -235,3 +235,33 @@ def test_urls_are_resolved_against_the_page_scheme(server: str, browser: Any) ->
         "wss://other.example/ws/",
         "wss://other.example/ws/",
     ]
+
+
+def test_a_service_restart_close_spreads_reconnections_over_the_restart_window(
+    server: str, browser: Any
+) -> None:
+    browser.get(server + "/")
+    browser.execute_script(
+        SETUP.replace("maxDelay: 200,", "maxDelay: 200, restartDelay: 600,")
+        + "bridge.connect('/ws/echo/');"
+    )
+    _wait_for(browser, "return window.log.some(e => e[0] === 'open')", "the socket opened")
+    # 1012 (Service Restart), as daphne's gateway sends when no worker is alive.
+    browser.execute_script("window.closedAt = Date.now(); bridge.send({cmd: 'close', code: 1012});")
+    _wait_for(browser, "return bridge.connections === 2", "the reconnection")
+    assert ["close", 1012] in browser.execute_script("return window.log")
+    assert browser.execute_script("return bridge.lastCloseCode") == 1012
+    # The delays drawn for restart closes cover the whole window (full jitter), far beyond
+    # an ordinary close's 50 ms * (1 - 0.25 * random); an ordinary close stays in its band.
+    delays = browser.execute_script(
+        "var d = []; for (var i = 0; i < 2000; i++) { d.push(bridge.reconnectDelay(1012)); }"
+        "return [Math.min.apply(null, d), Math.max.apply(null, d)];"
+    )
+    assert delays[0] < 60 and delays[1] > 540
+    assert browser.execute_script("return bridge.reconnectDelay(1013) <= 600")
+    plain = browser.execute_script(
+        "var d = []; for (var i = 0; i < 200; i++) { d.push(bridge.reconnectDelay(1006)); }"
+        "return [Math.min.apply(null, d), Math.max.apply(null, d)];"
+    )
+    assert plain[0] >= 37.5 and plain[1] <= 50
+    browser.execute_script("bridge.close()")

@@ -19,7 +19,10 @@ Invariants:
   instance gets a disconnect with ``"handback": True``
   (:attr:`WebsocketProtocol.handed_back`) and keeps its group memberships:
   its channel name belongs to the connection, not the worker, so group
-  messages sent during the move wait for the next instance.
+  messages sent during the move wait for the next instance. A consumer that
+  reads that channel asks for the handback as a ``websocket.handback``
+  message on it (``handback_via_channel``): it handles every group message
+  queued before the handback and none after, so none is lost or doubled.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = ["JsonCodec", "WebsocketProtocol", "exit_close_code", "json_text"]
 #: Close codes reported to ``disconnect()`` when no client close code exists.
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
+SERVICE_RESTART = 1012
 INTERNAL_ERROR = 1011
 
 
@@ -97,6 +101,13 @@ class WebsocketProtocol:
         """
         extensions = getattr(self, "scope", {}).get("extensions") or {}
         return "resumed" in extensions
+
+    def _offer_channel_handback(self) -> None:
+        """In gateway mode, take the handback on this consumer's channel (see above)."""
+        gateway = (getattr(self, "scope", {}).get("extensions") or {}).get("daphne.gateway")
+        name = getattr(self, "channel_name", None)
+        if isinstance(gateway, dict) and name and gateway.get("channel_name") == name:
+            gateway["handback_via_channel"] = True
 
     def _note_disconnect(self, message: Message) -> int:
         """Record whether the disconnect is a handback; return the code for ``disconnect()``."""

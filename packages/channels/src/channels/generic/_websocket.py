@@ -12,7 +12,7 @@ from .._db import database_sync_to_async
 from .._frames import HeaderInput, websocket_payload
 from .._types import Message
 from ..exceptions import AcceptConnection, DenyConnection, StopConsumer
-from ._protocol import JsonCodec, WebsocketProtocol, json_text
+from ._protocol import SERVICE_RESTART, JsonCodec, WebsocketProtocol, json_text
 
 __all__ = [
     "AsyncJsonWebsocketConsumer",
@@ -36,6 +36,7 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
 
         Raising ``AcceptConnection`` or ``DenyConnection`` from ``connect`` accepts or refuses.
         """
+        self._offer_channel_handback()
         async_to_sync(self._join_groups)()
         try:
             self.connect()
@@ -87,6 +88,12 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
         self._run_disconnect(self._note_disconnect(message))
         raise StopConsumer()
 
+    def websocket_handback(self, message: Message) -> None:
+        """Gateway mode: the connection moves to another worker (the socket stays open)."""
+        self.handed_back = True
+        self._run_disconnect(SERVICE_RESTART)
+        raise StopConsumer()
+
     def _run_disconnect(self, code: int) -> None:
         if not self.claim_disconnect():
             return
@@ -135,6 +142,7 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
 
         Raising ``AcceptConnection`` or ``DenyConnection`` from ``connect`` accepts or refuses.
         """
+        self._offer_channel_handback()
         await self._join_groups()
         try:
             await self.connect()
@@ -184,6 +192,12 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
     async def websocket_disconnect(self, message: Message) -> None:
         """Handle ``websocket.disconnect``: leave the groups, await ``disconnect()``, stop."""
         await self._run_disconnect(self._note_disconnect(message))
+        raise StopConsumer()
+
+    async def websocket_handback(self, message: Message) -> None:
+        """Gateway mode: the connection moves to another worker (the socket stays open)."""
+        self.handed_back = True
+        await self._run_disconnect(SERVICE_RESTART)
         raise StopConsumer()
 
     async def _run_disconnect(self, code: int) -> None:

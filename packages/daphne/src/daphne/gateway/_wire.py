@@ -48,6 +48,11 @@ GATEWAY_GROUP = "daphne.gateways"
 CONNECTION_EXTENSION = "daphne.gateway"
 #: ``scope["extensions"]`` key present only when the connection was moved here.
 RESUMED_EXTENSION = "resumed"
+#: An application that receives on the connection's channel sets this key in
+#: ``scope["extensions"]["daphne.gateway"]`` to True: its handback then comes as a
+#: ``{"type": "websocket.handback"}`` message on that channel, behind the group
+#: messages already there (which it handles first; later ones wait for the next instance).
+HANDBACK_VIA_CHANNEL = "handback_via_channel"
 
 OPEN = "gateway.open"
 EVENT = "gateway.event"

@@ -11,10 +11,15 @@ Lifecycle of a stop (SIGTERM):
    nothing new;
 2. in-flight HTTP requests finish here;
 3. each gateway sends ``gateway.release`` for this worker's open
-   WebSockets: the instance's next ``receive()`` returns
-   ``websocket.disconnect`` with code 1012 and ``"handback": True``; sends it
-   makes until it returns still reach the client; then the worker reports
-   ``worker.released`` and the gateway resumes the socket elsewhere;
+   WebSockets. An application that reads the connection's channel (it set
+   ``handback_via_channel``, as channels' consumers do) gets a
+   ``websocket.handback`` message on that channel once it has handled every
+   client event: it handles the group messages queued before it and leaves
+   the rest to the next instance. Any other application's next ``receive()``
+   returns ``websocket.disconnect`` with code 1012 and ``"handback": True``.
+   Sends made until the instance returns still reach the client; then the
+   worker reports ``worker.released`` and the gateway resumes the socket
+   elsewhere;
 4. once every instance has ended and every gateway that used this worker
    has acknowledged the leave, the worker announces ``worker.gone`` and
    exits. ``drain_timeout`` bounds the wait; a second signal cuts it short.
@@ -48,6 +53,9 @@ class _Instance:
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     released: bool = False
     task: asyncio.Task[None] | None = None
+    # Set while the application waits in receive() with nothing queued.
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    scope: dict[str, Any] = field(default_factory=dict)
 
 
 class GatewayWorker:
@@ -75,6 +83,7 @@ class GatewayWorker:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._forced = False
+        self._background: set[asyncio.Future[None]] = set()
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT, drain, and return."""
@@ -154,7 +163,7 @@ class GatewayWorker:
             if kind == _wire.EVENT:
                 instance.queue.put_nowait(message["event"])
             elif kind == _wire.RELEASE:
-                instance.queue.put_nowait(_RELEASE)
+                self._release(instance)
 
     def _find(self, message: dict[str, Any]) -> _Instance | None:
         # Connection ids are unique per gateway; an older epoch is a stale message.
@@ -163,9 +172,33 @@ class GatewayWorker:
             return None
         return instance
 
+    def _release(self, instance: _Instance) -> None:
+        gateway = instance.scope.get("extensions", {}).get(_wire.CONNECTION_EXTENSION, {})
+        if gateway.get(_wire.HANDBACK_VIA_CHANNEL):
+            task = asyncio.ensure_future(self._release_via_channel(instance, gateway))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        else:
+            instance.queue.put_nowait(_RELEASE)
+
+    async def _release_via_channel(self, instance: _Instance, gateway: dict[str, Any]) -> None:
+        """Hand back an application that reads the connection's channel (channels' consumers).
+
+        The handback travels behind the group messages already on that channel,
+        so the application handles exactly those and leaves the rest to the next
+        instance. It is sent once the application waits in receive() with every
+        client event handled: no event can be in its hands when it stops.
+        """
+        while not (instance.idle.is_set() and instance.queue.empty()):
+            instance.idle.clear()
+            await instance.idle.wait()
+        instance.released = True
+        await send_patiently(self.layer, gateway["channel_name"], {"type": "websocket.handback"})
+
     def _open(self, message: dict[str, Any]) -> None:
         scope = _wire.scope_from_wire(message["scope"])
         instance = _Instance(message["reply"], message["conn"], message["epoch"], scope["type"])
+        instance.scope = scope
         self._gateways.add(instance.reply)
         self.instances[(instance.reply, instance.conn)] = instance
         instance.task = asyncio.ensure_future(self._serve(instance, scope))
@@ -178,7 +211,12 @@ class GatewayWorker:
         async def receive() -> dict[str, Any]:
             if instance.released:
                 return _handback()
-            event = await instance.queue.get()
+            if instance.queue.empty():
+                instance.idle.set()
+            try:
+                event = await instance.queue.get()
+            finally:
+                instance.idle.clear()
             if event is _RELEASE:
                 instance.released = True
                 return _handback()

@@ -12,6 +12,11 @@
  *  - After close() no reconnection happens; otherwise every close schedules
  *    one, with exponential backoff (minDelay * factor^attempt, capped at
  *    maxDelay, with jitter) reset by a successful open.
+ *  - A close with 1012 (Service Restart: daphne's gateway had no live worker)
+ *    or 1013 (Try Again Later) hit every client of a server at once. Their
+ *    reconnections are spread over a window: the delay is at least
+ *    restartDelay, drawn uniformly from the whole window ("full jitter"),
+ *    so a fleet does not come back in step.
  */
 (function (root) {
   "use strict";
@@ -19,6 +24,7 @@
   var DEFAULTS = {
     minDelay: 250, // ms before the first reconnection attempt
     maxDelay: 10000, // ms, ceiling for the backoff
+    restartDelay: 5000, // ms window to spread reconnections after a 1012 or 1013 close
     factor: 2, // backoff growth per failed attempt
     jitter: 0.25, // fraction of the delay randomised, so clients do not reconnect in step
     maxRetries: Infinity, // attempts without a successful open before giving up
@@ -74,7 +80,11 @@
     this._streams = {};
     this._closed = false;
     this._timer = null;
+    this.lastCloseCode = null;
   }
+
+  // Close codes that mean "the whole service restarts": every client sees them at once.
+  var RESTART_CODES = { 1012: true, 1013: true };
 
   WebSocketBridge.resolveUrl = resolveUrl;
 
@@ -106,23 +116,33 @@
         return;
       }
       self.socket = null;
+      self.lastCloseCode = event.code;
       if (self.options.onclose) {
         self.options.onclose(event, self);
       }
-      self._scheduleReconnect();
+      self._scheduleReconnect(event.code);
     };
   };
 
-  WebSocketBridge.prototype._scheduleReconnect = function () {
-    var self = this;
-    if (this._closed || this.attempts >= this.options.maxRetries) {
-      return;
-    }
+  WebSocketBridge.prototype.reconnectDelay = function (code) {
+    // ms before the next attempt after a close with this code (see the invariants).
     var base = Math.min(
       this.options.maxDelay,
       this.options.minDelay * Math.pow(this.options.factor, this.attempts)
     );
-    var delay = base * (1 - this.options.jitter * Math.random());
+    if (RESTART_CODES[code]) {
+      var spread = Math.max(base, this.options.restartDelay);
+      return spread * Math.random();
+    }
+    return base * (1 - this.options.jitter * Math.random());
+  };
+
+  WebSocketBridge.prototype._scheduleReconnect = function (code) {
+    var self = this;
+    if (this._closed || this.attempts >= this.options.maxRetries) {
+      return;
+    }
+    var delay = this.reconnectDelay(code);
     this.attempts += 1;
     this._timer = setTimeout(function () {
       self._timer = null;
