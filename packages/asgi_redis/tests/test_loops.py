@@ -147,3 +147,29 @@ def test_a_pop_cancelled_in_flight_keeps_its_item(redis_url: str, prefix: str) -
     rescued, message = asyncio.run(main())
     assert rescued is not None and rescued.endswith(b"kept")
     assert message == {"type": "kept"}
+
+
+def test_a_loop_closed_by_hand_closes_the_layers_state_first(
+    redis_url: str, prefix: str, caplog: Any
+) -> None:
+    """A loop driven with run_until_complete and closed without shutdown_asyncgens (as
+    channels_redis users and its tests do): the layers' readers and pub/sub subscribers are
+    stopped and their connections closed on close(), not destroyed still pending later."""
+    from asgi_redis.pubsub import RedisPubSubChannelLayer
+
+    hosts = [{"address": redis_url, "client_name": prefix}]
+    core = RedisChannelLayer(hosts=hosts, prefix=prefix)
+    pubsub = RedisPubSubChannelLayer(hosts=hosts, prefix=prefix)
+    loop = asyncio.new_event_loop()
+    run = loop.run_until_complete
+    channels = [run(core.new_channel()), run(pubsub.new_channel())]
+    for layer, channel in zip((core, pubsub), channels, strict=True):
+        run(layer.send(channel, {"type": "hello"}))
+        assert run(asyncio.wait_for(layer.receive(channel), 5)) == {"type": "hello"}
+    assert _connected_clients(redis_url, prefix) > 0
+    caplog.set_level("ERROR", logger="asyncio")
+    loop.close()
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    assert _connected_clients(redis_url, prefix) == 0
+    assert loop.is_closed()

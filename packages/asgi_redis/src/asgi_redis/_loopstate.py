@@ -5,7 +5,8 @@ used from (the main loop, every ``async_to_sync`` call, a Celery task, a test)
 gets its own clients. They are closed when the loop shuts down: a suspended
 async generator is registered with the loop, and ``asyncio.run`` /
 ``loop.shutdown_asyncgens()`` finalize it, which closes the clients on that same
-loop. Nothing is patched, and nothing leaks when a loop ends.
+loop; a loop closed by hand without that runs the same clean-up first (``_loopclose``).
+Nothing leaks when a loop ends.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from ._loopclose import forget_before_close, run_before_close
 from ._reader import Reader, complete
 from ._shards import Lease, Shard, ShardClient
 
@@ -56,6 +58,7 @@ class LoopState:
         self.idle_leases: dict[int, list[Lease]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finalizer: AsyncGenerator[None, None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
 
     def start(self) -> None:
@@ -73,6 +76,9 @@ class LoopState:
                 await self._shutdown()
 
         self._finalizer = finalizer()
+        self._loop = asyncio.get_running_loop()
+        # Also when a hand-driven loop is closed without shutting down its generators.
+        run_before_close(self._loop, self, self.aclose)
         step = self._finalizer.asend(None)
         try:
             step.send(None)
@@ -202,6 +208,8 @@ class LoopState:
         if self.closed:
             return
         self.closed = True
+        if self._loop is not None:
+            forget_before_close(self._loop, self)
         if self._on_closed is not None:
             self._on_closed(self)
         pending = {task for task in self._tasks if not task.done()}
