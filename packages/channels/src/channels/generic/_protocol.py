@@ -109,6 +109,11 @@ class WebsocketProtocol:
         if isinstance(gateway, dict) and name and gateway.get("channel_name") == name:
             gateway["handback_via_channel"] = True
 
+    def _handback_is_mine(self, message: Message) -> bool:
+        """A ``websocket.handback`` left on the channel for an earlier instance is ignored."""
+        gateway = (getattr(self, "scope", {}).get("extensions") or {}).get("daphne.gateway")
+        return isinstance(gateway, dict) and message.get("epoch") == gateway.get("epoch")
+
     def _note_disconnect(self, message: Message) -> int:
         """Record whether the disconnect is a handback; return the code for ``disconnect()``."""
         self.handed_back = bool(message.get("handback"))

@@ -90,6 +90,8 @@ class WebsocketConsumer(WebsocketProtocol, SyncConsumer):
 
     def websocket_handback(self, message: Message) -> None:
         """Gateway mode: the connection moves to another worker (the socket stays open)."""
+        if not self._handback_is_mine(message):
+            return
         self.handed_back = True
         self._run_disconnect(SERVICE_RESTART)
         raise StopConsumer()
@@ -196,6 +198,8 @@ class AsyncWebsocketConsumer(WebsocketProtocol, AsyncConsumer):
 
     async def websocket_handback(self, message: Message) -> None:
         """Gateway mode: the connection moves to another worker (the socket stays open)."""
+        if not self._handback_is_mine(message):
+            return
         self.handed_back = True
         await self._run_disconnect(SERVICE_RESTART)
         raise StopConsumer()

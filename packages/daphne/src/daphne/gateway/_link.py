@@ -62,7 +62,11 @@ class Link:
         state.assign(worker, resumed=resumed is not None)
         self.hub.owned(self, worker, +1)
         scope = _wire.gateway_scope(
-            self.scope, conn=state.conn, channel_name=self.channel_name, resumed=resumed
+            self.scope,
+            conn=state.conn,
+            channel_name=self.channel_name,
+            epoch=state.epoch,
+            resumed=resumed,
         )
         await self._to_worker({"type": _wire.OPEN, "scope": _wire.scope_to_wire(scope)})
         replay = state.take_buffer()

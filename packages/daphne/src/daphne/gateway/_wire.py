@@ -100,18 +100,24 @@ def scope_from_wire(wire: dict[str, Any]) -> dict[str, Any]:
 
 
 def gateway_scope(
-    scope: dict[str, Any], *, conn: str, channel_name: str, resumed: str | None
+    scope: dict[str, Any], *, conn: str, channel_name: str, epoch: int, resumed: str | None
 ) -> dict[str, Any]:
     """Return the scope a worker's application sees for one assignment.
 
-    ``extensions["daphne.gateway"]`` names the connection and the stable
-    channel name its consumer uses across moves; ``extensions["resumed"]``
+    ``extensions["daphne.gateway"]`` names the connection, the stable
+    channel name its consumer uses across moves and the assignment's epoch
+    (a ``websocket.handback`` on the channel names the epoch it is for: one
+    left over from an earlier instance is ignored); ``extensions["resumed"]``
     (``{"reason": "redeploy" | "crash"}``) appears only on a resumed
     connection. daphne's own WebSocket scope has no ``extensions`` key
     (Daphne 4 compatibility); the gateway adds one to what it forwards.
     """
     extensions = dict(scope.get("extensions") or {})
-    extensions[CONNECTION_EXTENSION] = {"connection": conn, "channel_name": channel_name}
+    extensions[CONNECTION_EXTENSION] = {
+        "connection": conn,
+        "channel_name": channel_name,
+        "epoch": epoch,
+    }
     if resumed is not None:
         extensions[RESUMED_EXTENSION] = {"reason": resumed}
     else:

@@ -193,7 +193,8 @@ class GatewayWorker:
             instance.idle.clear()
             await instance.idle.wait()
         instance.released = True
-        await send_patiently(self.layer, gateway["channel_name"], {"type": "websocket.handback"})
+        marker = {"type": "websocket.handback", "epoch": gateway.get("epoch")}
+        await send_patiently(self.layer, gateway["channel_name"], marker)
 
     def _open(self, message: dict[str, Any]) -> None:
         scope = _wire.scope_from_wire(message["scope"])
