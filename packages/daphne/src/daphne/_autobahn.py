@@ -14,6 +14,9 @@ from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerPr
 from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
 from autobahn.websocket.protocol import WebSocketProtocol
 
+from ._autobahn_fence import check_autobahn
+
+check_autobahn()  # fail at import, naming what is missing, not mid-frame later
 if TYPE_CHECKING:
     from ._server import Server
 
