@@ -26,8 +26,13 @@ from typing import Any
 
 from OpenSSL.SSL import WantReadError, ZeroReturnError
 from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOFactory
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer  # type: ignore[import-untyped]
+
+try:  # Twisted >= 23.10 gathers small writes into one TLS record; keep that where it exists.
+    from twisted.protocols.tls import BufferingTLSTransport as _TLSProtocol
+except ImportError:  # pragma: no cover - Twisted 23.8
+    from twisted.protocols.tls import TLSMemoryBIOProtocol as _TLSProtocol  # type: ignore[assignment]
 
 
 class _CloseNotifyWatch:
@@ -59,7 +64,7 @@ class _CloseNotifyWatch:
 
 
 @implementer(IHalfCloseableProtocol)
-class HalfCloseTLSProtocol(BufferingTLSTransport):
+class HalfCloseTLSProtocol(_TLSProtocol):
     """A server-side TLS connection that reports close_notify as end-of-input."""
 
     _input_ended = False  # the peer's close_notify arrived and the wrapped protocol took it
@@ -115,7 +120,7 @@ class HalfCloseTLSReactor:
     def listenSSL(
         self, port: int, factory: Any, contextFactory: Any, backlog: int = 50, interface: str = ""
     ) -> Any:
-        wrapped = HalfCloseTLSFactory(contextFactory, False, factory, clock=self._reactor)
+        wrapped = HalfCloseTLSFactory(contextFactory, False, factory)
         return self._reactor.listenTCP(port, wrapped, backlog, interface)
 
 
