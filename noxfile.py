@@ -276,6 +276,20 @@ def tasks(session: nox.Session, django: str) -> None:
     _pytest(session, f"tasks-dj{django}", "packages/channels/tests/tasks")
 
 
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def gateway(session: nox.Session) -> None:
+    """daphne's gateway mode with real processes: rolling deploys (Redis, IPC), a SIGKILL.
+
+    Needs Redis on 127.0.0.1:6379 (or ASGI_REDIS_URL); the tests fail, never skip, without it.
+    """
+    targets = ["./packages/channels[tests]", "./packages/asgi_redis", "./packages/asgi_ipc"]
+    _install_local(session, *targets, "./packages/daphne", django=CI_DJANGO[DEFAULT_PYTHON])
+    tests = "packages/channels/tests"
+    _pytest(
+        session, "gateway", f"{tests}/test_gateway_deploy.py", f"{tests}/test_gateway_consumers.py"
+    )
+
+
 #: The chat demo runs on Django 4.2+; its background task (django.tasks) needs 6.0+.
 #: Django series -> Python, both in CI: 5.2 proves the demo without tasks, 6.1 with them.
 EXAMPLES_DJANGOS = {"5.2": DEFAULT_PYTHON, "6.1": "3.13"}

@@ -5,11 +5,32 @@ started with ``--settings=test_gateway_chatsite`` serve
 ``test_gateway_chatapp.application``.
 """
 
+import os
+
 from channels_tests_redis_settings import *  # noqa: F403
 from channels_tests_redis_settings import REDIS_LAYER
 
 ASGI_APPLICATION = "test_gateway_chatapp.application"
+# Room fan-out runs ahead of the readers for a moment during a move: room for it. Each
+# gateway-served consumer reads its own (not process-local) channel, one blocking Redis
+# connection each: the pool must hold more than a worker's connections.
+_CONFIG = REDIS_LAYER["CONFIG"]
 CHANNEL_LAYERS = {
-    # Room fan-out runs ahead of the readers for a moment during a move: room for it.
-    "default": {**REDIS_LAYER, "CONFIG": {**REDIS_LAYER["CONFIG"], "capacity": 5000}},
+    "default": {
+        **REDIS_LAYER,
+        "CONFIG": {
+            **_CONFIG,
+            "capacity": 5000,
+            "hosts": [{"address": url, "max_connections": 1000} for url in _CONFIG["hosts"]],
+        },
+    },
 }
+
+if os.environ.get("GATEWAY_TEST_IPC_PREFIX"):
+    # The smaller IPC run: one machine, POSIX shared memory.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "asgi_ipc.core.IPCChannelLayer",
+            "CONFIG": {"prefix": os.environ["GATEWAY_TEST_IPC_PREFIX"], "capacity": 5000},
+        },
+    }

@@ -37,6 +37,7 @@ class Fleet:
     """The gateway and worker processes of one test, stopped at the end."""
 
     def __init__(self, layer_config: dict[str, Any], env: dict[str, str], logs: Path) -> None:
+        self.backend = layer_config["BACKEND"]
         self.layer_config = {**layer_config["CONFIG"], "capacity": 5000}
         self.env = {**env, "PYTHONPATH": os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])}
         self.logs = logs
@@ -53,7 +54,7 @@ class Fleet:
 
     def start_gateway(self) -> None:
         argv = [sys.executable, "-m", "daphne.gateway", "-p", str(self.port)]
-        argv += ["--layer", "asgi_redis.core.RedisChannelLayer"]
+        argv += ["--layer", self.backend]
         argv += ["--layer-config", json.dumps(self.layer_config)]
         argv += ["--stale-after", str(STALE_AFTER), "--no-worker-timeout", "30"]
         self._spawn("gateway", argv, self.env)
@@ -180,6 +181,28 @@ def fleet(redis_process_setup: Any, tmp_path: Path) -> Iterator[Fleet]:
         fleet.stop()
 
 
+@pytest.fixture
+def ipc_fleet(tmp_path: Path) -> Iterator[Fleet]:
+    import importlib.util
+    import secrets
+
+    if importlib.util.find_spec("asgi_ipc") is None:
+        pytest.fail("asgi_ipc is not installed: pip install -e packages/asgi_ipc")
+    prefix = f"gateway-{secrets.token_hex(4)}"
+    config = {"BACKEND": "asgi_ipc.core.IPCChannelLayer", "CONFIG": {"prefix": prefix}}
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="test_gateway_chatsite",
+        GATEWAY_TEST_IPC_PREFIX=prefix,
+        PYTHONUNBUFFERED="1",
+    )
+    fleet = Fleet(config, env, tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.stop()
+
+
 async def open_clients(fleet: Fleet, count: int) -> list[ChatClient]:
     clients = [ChatClient(i, ROOMS[i % len(ROOMS)], fleet.port) for i in range(count)]
     for client in clients:
@@ -190,9 +213,18 @@ async def open_clients(fleet: Fleet, count: int) -> list[ChatClient]:
 
 @pytest.mark.slow
 async def test_a_rolling_deploy_under_traffic_drops_no_socket_and_no_message(fleet: Fleet) -> None:
-    # The demo: GATEWAY_DEPLOY_CLIENTS=200 GATEWAY_DEPLOY_PAUSE=4 (docs/deployment.md).
+    # The demo: GATEWAY_DEPLOY_CLIENTS=200 GATEWAY_DEPLOY_PAUSE=15 (docs/deployment.md).
     count = int(os.environ.get("GATEWAY_DEPLOY_CLIENTS", "30"))
     pause = float(os.environ.get("GATEWAY_DEPLOY_PAUSE", "0.2"))
+    await rolling_deploy(fleet, count, pause)
+
+
+@pytest.mark.slow
+async def test_over_the_ipc_layer_a_rolling_deploy_drops_nothing(ipc_fleet: Fleet) -> None:
+    await rolling_deploy(ipc_fleet, 6, 0.2)
+
+
+async def rolling_deploy(fleet: Fleet, count: int, pause: float) -> None:
     fleet.start_gateway()
     old = [fleet.start_worker(f"old{i}", "v1") for i in range(2)]
     for proc in old:
@@ -214,12 +246,11 @@ async def test_a_rolling_deploy_under_traffic_drops_no_socket_and_no_message(fle
         await until(lambda: all_delivered(clients), 60, "every message to every room member")
     except AssertionError as exc:
         logs = "\n".join(
-            line
+            f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-40:])
             for path in sorted(fleet.logs.glob("*.log"))
-            for line in path.read_text(errors="replace").splitlines()
-            if "WARNING" in line or "ERROR" in line or "Traceback" in line
+            if "Traceback" in path.read_text(errors="replace")
         )
-        raise AssertionError(f"{exc}\n{missing(clients)}\n{logs[-3000:]}") from None
+        raise AssertionError(f"{exc}\n{missing(clients)}\n{logs[-6000:]}") from None
 
     for client in clients:
         assert client.ws.close_code is None, f"client {client.ident}'s socket closed"
