@@ -171,3 +171,43 @@ def test_pipelined_requests_then_tls_half_close_get_every_response(client, fin):
     assert paths == [b"/scope/%d" % index for index in range(PIPELINED)]
     assert data.count(b"HTTP/1.1 200 ") == PIPELINED
     assert ending == "close_notify"
+
+
+def _upgrade(path: str) -> bytes:
+    return _get(
+        path,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    )
+
+
+@pytest.mark.parametrize(("path", "status"), [("/ws/reject", b"403"), ("/ws/deny", b"401")])
+def test_rejected_websocket_handshake_ends_with_close_notify_and_fin(client, path, status):
+    """RFC 6455 4.2.2: a refused handshake is an HTTP response and the end of the
+    connection; over TLS that end is close_notify, then FIN, as for any must-close response."""
+    client.send(_upgrade(path))
+    received, ending = client.read_until_closed()
+    assert received.startswith(b"HTTP/1.1 " + status), received[:80]
+    assert ending == "close_notify"
+
+
+def test_websocket_closed_by_the_client_ends_with_close_notify_and_fin(client):
+    """RFC 6455 7.1.1: after the closing handshake the server closes the TCP connection
+    first; over TLS, with its close_notify in front. (When the server started the closing
+    handshake, Autobahn aborts the TCP connection once the client answers, TLS or not.)"""
+    client.send(_upgrade("/ws/echo"))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        client._fill()
+        try:
+            head += client.tls.read(65536)
+        except ssl.SSLWantReadError:
+            pass
+    assert head.startswith(b"HTTP/1.1 101 "), head[:80]
+    # A masked close frame with code 1000 (0x03E8), masking key 1, 2, 3, 4.
+    client.send(bytes([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2]))
+    received, ending = client.read_until_closed()
+    assert received.startswith(bytes([0x88, 0x02, 0x03, 0xE8])), received[:8]  # echoed close
+    assert ending == "close_notify"

@@ -21,7 +21,7 @@ from ._flow import WriteGate
 from ._handshake import HandshakeError, accepted_fields, check_handshake
 from ._httpcycle import ProtocolError, validate_headers
 from ._scope import build_websocket_scope
-from ._transport import TransportInfo
+from ._transport import TransportInfo, close_transport
 from ._types import Message, RawHeaders
 from ._wire import build_head, error_response, frame_chunk
 
@@ -166,7 +166,7 @@ class WebSocketConnection:
     def _close_with_response(self, data: bytes) -> None:
         self.state = WsState.CLOSED
         self.transport.write(data)
-        self.transport.loseConnection()
+        close_transport(self.transport, self.writes)
 
     # Events from the connection / Autobahn ---------------------------------------------------
 
@@ -322,7 +322,7 @@ class WebSocketConnection:
         self.transport.write(frame_chunk(bytes(message.get("body", b"")), not more))
         if not more:
             self.state = WsState.CLOSED
-            self.transport.loseConnection()
+            close_transport(self.transport, self.writes)
             self._log("rejected")
             self._deliver_disconnect(1006, "")
 
