@@ -61,13 +61,18 @@ _SUMMARY = re.compile(r"^(\w+): (\d+) passed, (\d+) failed, (\d+) errors, (\d+) 
 
 
 def compat_dir() -> Path:
-    found = Path(os.environ.get("COMPAT_DIR", ROOT.parent / "shared" / "compat"))
-    if not (found / "upstream-suite").is_file():
-        sys.exit(
-            f"no upstream-suite runner in {found}: put the shared/ folder beside the "
-            "repository, or set COMPAT_DIR to the folder that holds upstream-suite"
-        )
-    return found
+    """``$COMPAT_DIR``, else the nearest ``shared/compat`` beside the checkout or an ancestor."""
+    if "COMPAT_DIR" in os.environ:
+        candidates = [Path(os.environ["COMPAT_DIR"])]
+    else:
+        candidates = [parent / "shared" / "compat" for parent in ROOT.parents]
+    for found in candidates:
+        if (found / "upstream-suite").is_file():
+            return found
+    sys.exit(
+        f"no upstream-suite runner in {', '.join(map(str, candidates))}: put the shared/ "
+        "folder beside the repository, or set COMPAT_DIR to the folder that holds upstream-suite"
+    )
 
 
 def read_outcomes(tsv: Path) -> dict[str, str]:
