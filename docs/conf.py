@@ -35,10 +35,6 @@ exclude_patterns = [
     "_build",
     "README.md",  # how to build these docs: for contributors, not a page of the site
     "tests",
-    # The single-page walk-through that preceded the site. The site's tutorial
-    # (tutorial/) tells the same story with code included from examples/chat, so it
-    # cannot drift; that page's copied snippets would.
-    "tutorial.md",
 ]
 
 # --------------------------------------------------------------------------- MyST
