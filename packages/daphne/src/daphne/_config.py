@@ -190,6 +190,13 @@ class ServerConfig:
         "asyncio's own; auto picks uvloop when it is installed",
         PROCESS, "--loop", cli_type=str, choices=LOOPS,
     )  # fmt: skip
+    # Acted on by the daphne command (``_arbiter``), which starts this many processes; each
+    # worker's Server sees the number too. ``Server(...)`` itself always runs one process.
+    workers: int = option(
+        1, "Worker processes sharing the listening sockets: SIGHUP replaces them one at a "
+        "time, SIGTERM drains them all (tcp: and fd: endpoints; see README, Processes)",
+        PROCESS, "--workers", cli_type=int, check=positive,
+    )  # fmt: skip
     verbosity: int = option(
         1, "How verbose to make the output", LOGGING, "-v", "--verbosity", cli_type=int,
         upstream=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
@@ -69,6 +69,10 @@ class CommandLineInterface:
     def __init__(self) -> None:
         self.parser = _parser()
         self.server: Any = None
+        # Set by ``daphne._worker`` in a worker process of ``--workers N``: the supervisor's
+        # sockets replace the endpoints the arguments name, and readiness is reported.
+        self.inherited_endpoints: list[str] | None = None
+        self.on_ready: Callable[[], object] | None = None
 
     @classmethod
     def entrypoint(cls) -> None:
@@ -90,6 +94,12 @@ class CommandLineInterface:
             level={0: logging.WARNING, 1: logging.INFO}.get(options.verbosity, logging.DEBUG),
             format=options.log_fmt,
         )
+        self._check_optional_parts(options)
+        endpoints = self._endpoints(options)
+        if self.inherited_endpoints is not None:
+            endpoints = self.inherited_endpoints
+        elif options.workers > 1 and _runs_daphne_server(self.server_class):
+            raise SystemExit(self._supervise(args, endpoints, options))
         access_log_stream = None
         if options.access_log == "-":
             access_log_stream = sys.stdout
@@ -97,13 +107,13 @@ class CommandLineInterface:
             access_log_stream = open(options.access_log, "a", 1)  # noqa: SIM115 - lives with the process
         elif options.verbosity >= 1:
             access_log_stream = sys.stdout
-        self._check_optional_parts(options)
-        endpoints = self._endpoints(options)
         sys.path.insert(0, ".")
         application = self.load_asgi_app(options.application)
         from asgiref.compatibility import guarantee_single_callable
 
         kwargs = server_options(vars(options), self.parser, upstream_always=True)
+        if self.on_ready is not None:
+            kwargs["ready_callable"] = self.on_ready
         logger.info("Starting server at %s", ", ".join(endpoints))
         self.server = self.server_class(
             application=guarantee_single_callable(application),
@@ -116,6 +126,17 @@ class CommandLineInterface:
             getattr(self.server, "startup_error", None) is not None
         ):
             raise SystemExit(1)
+
+    def _supervise(self, args: Sequence[str], endpoints: list[str], options: Any) -> int:
+        """``--workers N``: this process supervises N workers running ``daphne <args>``."""
+        from ._arbiter import supervise
+
+        cls = type(self)
+        cli = "" if cls.__module__ == "__main__" else f"{cls.__module__}:{cls.__qualname__}"
+        try:
+            return supervise(args, endpoints, options, cli)
+        except (ValueError, OSError) as exc:
+            self.parser.error(str(exc))
 
     def _check_optional_parts(self, options: argparse.Namespace) -> None:
         from ._parser import httptools_available
@@ -154,3 +175,9 @@ class CommandLineInterface:
             return import_by_path(asgi_app_path)
         except ImportError as exc:
             self.parser.error(str(exc))
+
+
+def _runs_daphne_server(server_class: Any) -> bool:
+    """``--workers`` supervises daphne's own ``Server``; another ``server_class`` gets the
+    option as a keyword like any other (upstream-style servers refuse it)."""
+    return isinstance(server_class, type) and issubclass(server_class, Server)

@@ -1,0 +1,284 @@
+"""``daphne --workers N``: one port, N processes, rolling restarts on SIGHUP, drain on SIGTERM.
+
+The process tests run the real command on a free port of 127.0.0.1 and find its workers
+through ``/proc`` (children of the supervisor); the roster tests drive the pure decisions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from daphne._listeners import split_description
+from daphne._supervisor import Exit, Kill, Roster, Spawn, Terminate
+
+TESTS = Path(__file__).parent
+LIMIT = 60.0  # a hang guard for polling, never a timing assertion
+
+
+def children_of(pid):
+    """The live (not zombie) child processes of ``pid``, read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+@contextlib.contextmanager
+def supervisor(tmp_path, *args):
+    """``python -m daphne <args> worker_apps:app``, its output in ``tmp_path/daphne.log``."""
+    log = tmp_path / "daphne.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", *args, "worker_apps:app"],
+            env={**os.environ, "PYTHONPATH": str(TESTS)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    process.log = log
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(LIMIT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def get_pid(port, path="/"):
+    """The pid of the worker that answered a request on a fresh connection."""
+    response = httpx.get(
+        f"http://127.0.0.1:{port}{path}", timeout=30, headers={"Connection": "close"}
+    )
+    assert response.status_code == 200, response
+    return int(response.text)
+
+
+def serving_pids(process, port, wait_for, count):
+    """Wait until ``count`` workers have answered requests; their pids."""
+    seen = set()
+
+    def enough():
+        assert process.poll() is None, process.log.read_text()
+        with contextlib.suppress(httpx.TransportError):
+            seen.add(get_pid(port))
+        return len(seen) >= count and seen <= children_of(process.pid)
+
+    wait_for(enough, LIMIT)
+    return seen
+
+
+class Client(threading.Thread):
+    """Makes requests one after another, each on a new connection, until stopped."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.stopping = threading.Event()
+        self.pids = []
+        self.failures = []
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                self.pids.append(get_pid(self.port))
+            except Exception as exc:  # every failure is a finding, whatever its kind
+                self.failures.append(repr(exc))
+
+    def stop(self):
+        self.stopping.set()
+        self.join(LIMIT)
+
+
+def test_two_workers_serve_on_one_port_from_two_processes(tmp_path, free_port, wait_for):
+    port = free_port()
+    with supervisor(tmp_path, "--workers", "2", "-p", str(port)) as process:
+        pids = serving_pids(process, port, wait_for, 2)
+        assert len(pids) == 2
+        assert process.pid not in pids
+        assert children_of(process.pid) == pids
+
+
+def test_sighup_replaces_every_worker_while_a_client_sees_no_failed_request(
+    tmp_path, free_port, wait_for
+):
+    port = free_port()
+    with supervisor(tmp_path, "--workers", "2", "-p", str(port)) as process:
+        old = serving_pids(process, port, wait_for, 2)
+        client = Client(port)
+        client.start()
+        wait_for(lambda: len(client.pids) >= 20, LIMIT)
+        process.send_signal(signal.SIGHUP)
+
+        def replaced():
+            now = children_of(process.pid)
+            return len(now) == 2 and not now & old
+
+        wait_for(replaced, LIMIT)
+        new = children_of(process.pid)
+        # The client goes on until it has been answered by both new workers.
+        wait_for(lambda: new <= set(client.pids), LIMIT)
+        client.stop()
+        assert client.failures == [], process.log.read_text()
+        assert set(client.pids) <= old | new
+        assert process.poll() is None
+
+
+def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(tmp_path, free_port, wait_for):
+    port = free_port()
+    mark = tmp_path / "mark"
+    with supervisor(tmp_path, "--workers", "2", "-p", str(port)) as process:
+        workers = serving_pids(process, port, wait_for, 2)
+        result = {}
+
+        def slow():
+            result["pid"] = get_pid(port, f"/slow?s=2&mark={mark}")
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        wait_for(lambda: mark.exists() and "started" in mark.read_text(), LIMIT)
+        process.send_signal(signal.SIGTERM)
+        thread.join(LIMIT)
+        assert result["pid"] in workers
+        assert process.wait(LIMIT) == 0, process.log.read_text()
+        assert not children_of(process.pid)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+
+
+def test_a_worker_killed_with_sigkill_is_replaced(tmp_path, free_port, wait_for):
+    port = free_port()
+    with supervisor(tmp_path, "--workers", "2", "-p", str(port)) as process:
+        workers = serving_pids(process, port, wait_for, 2)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+
+        def replaced():
+            now = children_of(process.pid)
+            return len(now) == 2 and victim not in now
+
+        wait_for(replaced, LIMIT)
+        survivors = serving_pids(process, port, wait_for, 2)
+        assert victim not in survivors
+        assert "exited unexpectedly" in process.log.read_text()
+
+
+def test_a_supervisor_whose_workers_cannot_start_exits_1(tmp_path, free_port):
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "--workers", "2", "-p", str(port), "no_such:app"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=LIMIT)
+    assert result.returncode == 1, result.stderr
+    assert "no_such" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "endpoint, reason",
+    [
+        (["-u", "daphne.sock"], "removes a Unix socket's path"),
+        (["-e", "ssl:0:privateKey=k.pem"], "TLS endpoints bind their own socket"),
+        (["-e", "tcp:port=0:reuse=1"], "expected 'tcp:port=N"),
+    ],
+)
+def test_endpoints_workers_cannot_share_are_a_usage_error(tmp_path, endpoint, reason):
+    command = [sys.executable, "-m", "daphne", "--workers", "2", *endpoint, "worker_apps:app"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=LIMIT, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--workers shares tcp:, tcp6: and fd: (TCP) endpoints" in result.stderr
+    assert reason in result.stderr
+
+
+def test_workers_must_be_positive():
+    command = [sys.executable, "-m", "daphne", "--workers", "0", "worker_apps:app"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=LIMIT)
+    assert result.returncode == 2
+    assert "expected a positive number, got '0'" in result.stderr
+
+
+def test_endpoint_descriptions_are_split_on_unescaped_colons():
+    assert split_description(r"tcp:8000:interface=\:\:1") == ("tcp", ["8000"], {"interface": "::1"})
+    assert split_description("fd:fileno=3") == ("fd", [], {"fileno": "3"})
+
+
+# The roster's decisions, without processes --------------------------------------------------
+
+
+def started(roster, now, *pids, ready=True):
+    assert roster.decide(now) == [Spawn()] * len(pids)
+    for pid in pids:
+        roster.spawned(pid, now)
+        if ready:
+            roster.became_ready(pid)
+
+
+def test_the_roster_starts_the_target_at_once():
+    roster = Roster(3, drain_limit=10)
+    started(roster, 0, 1, 2, 3)
+    assert roster.decide(0) == []
+
+
+def test_a_rolling_restart_retires_one_old_worker_per_new_ready_one():
+    roster = Roster(2, drain_limit=10)
+    started(roster, 0, 1, 2)
+    roster.hangup()
+    started(roster, 1, 3, ready=False)
+    assert roster.decide(1) == []  # one replacement at a time; nothing retired before it is ready
+    roster.became_ready(3)
+    assert roster.decide(2) == [Terminate(1), Spawn()]
+    roster.spawned(4, 2)
+    assert roster.exited(1, 3) is False
+    roster.became_ready(4)
+    assert roster.decide(4) == [Terminate(2)]
+    roster.exited(2, 5)
+    assert roster.decide(5) == []
+
+
+def test_a_worker_that_does_not_drain_in_time_is_killed():
+    roster = Roster(1, drain_limit=10)
+    started(roster, 0, 1)
+    roster.stop()
+    assert roster.decide(1) == [Terminate(1)]
+    assert roster.wake_at(1) == 11
+    assert roster.decide(5) == []
+    assert roster.decide(11) == [Kill(1)]
+    roster.exited(1, 12)
+    assert roster.decide(12) == [Exit(0)]
+
+
+def test_crashed_workers_come_back_after_a_growing_backoff():
+    roster = Roster(1, drain_limit=10)
+    started(roster, 0, 1)
+    assert roster.exited(1, 1) is True
+    first = roster.wake_at(1)
+    assert first is not None and first > 1
+    assert roster.decide(1) == []
+    started(roster, first, 2, ready=False)
+    assert roster.exited(2, first) is True
+    second = roster.wake_at(first)
+    assert second is not None and second - first > first - 1
+
+
+def test_no_worker_ever_ready_stops_everything_with_status_1():
+    roster = Roster(2, drain_limit=10)
+    started(roster, 0, 1, 2, ready=False)
+    assert roster.exited(1, 1) is True
+    assert roster.decide(1) == [Terminate(2)]
+    roster.exited(2, 2)
+    assert roster.decide(2) == [Exit(1)]
