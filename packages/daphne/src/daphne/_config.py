@@ -94,6 +94,13 @@ class ServerConfig:
         HTTP, "--http-parser", cli_default="auto",
         cli_values={"auto": True, "httptools": True, "python": False},
     )  # fmt: skip
+    # Prior knowledge is safe to have on: an HTTP/1.1 proxy never relays the preface. Upgrade
+    # is not (a proxy that relays "Upgrade: h2c" and then tunnels lets clients past its rules).
+    h2c: str = option(
+        "prior-knowledge", "HTTP/2 over cleartext (needs the http2 extra): off, prior-knowledge "
+        "(a connection that starts with the HTTP/2 preface), or upgrade (that and Upgrade: h2c)",
+        HTTP, "--h2c", cli_type=str, choices=("off", "prior-knowledge", "upgrade"),
+    )  # fmt: skip
     root_path: str = option(
         "", "The setting for the ASGI root_path", HTTP, "--root-path", cli_type=str, upstream=True
     )

@@ -49,13 +49,7 @@ def check_handshake(
         raise HandshakeError(400, "expected 'Connection: Upgrade' in the WebSocket handshake")
     if b"websocket" not in header_tokens(headers, b"upgrade"):
         raise HandshakeError(400, "expected 'Upgrade: websocket' in the WebSocket handshake")
-    versions = header_tokens(headers, b"sec-websocket-version")
-    if versions != [b"13"]:
-        raise HandshakeError(
-            426,
-            f"expected Sec-WebSocket-Version 13, got {b','.join(versions).decode('latin-1')!r}",
-            [(b"sec-websocket-version", b"13")],
-        )
+    check_version(headers)
     keys = _values(headers, b"sec-websocket-key")
     if len(keys) != 1:
         raise HandshakeError(400, f"expected one Sec-WebSocket-Key header, got {len(keys)}")
@@ -65,21 +59,47 @@ def check_handshake(
         decoded = b""
     if len(decoded) != 16:
         raise HandshakeError(400, "expected Sec-WebSocket-Key to be 16 bytes in base64")
-    offered = [
+    return offered_subprotocols(headers)
+
+
+def check_version(headers: RawHeaders) -> None:
+    """RFC 6455 4.2.2: a version other than 13 is answered 426 naming the one we speak."""
+    versions = header_tokens(headers, b"sec-websocket-version")
+    if versions != [b"13"]:
+        raise HandshakeError(
+            426,
+            f"expected Sec-WebSocket-Version 13, got {b','.join(versions).decode('latin-1')!r}",
+            [(b"sec-websocket-version", b"13")],
+        )
+
+
+def offered_subprotocols(headers: RawHeaders) -> list[str]:
+    """Every subprotocol the client offered, in order (names are case-sensitive)."""
+    return [
         t.strip().decode("latin-1")
         for v in _values(headers, b"sec-websocket-protocol")
         for t in v.split(b",")
         if t.strip()
     ]
-    return offered
+
+
+def extension_offers(headers: RawHeaders) -> str | None:
+    """The extension offers, several headers joined, for Autobahn to negotiate."""
+    offers = _values(headers, b"sec-websocket-extensions")
+    return b", ".join(offers).decode("latin-1") if offers else None
 
 
 def accepted_fields(headers: RawHeaders) -> tuple[str, str | None]:
-    """The key and the extension offers (several headers joined) of a checked handshake."""
+    """The key and the extension offers of a checked handshake."""
     key = _values(headers, b"sec-websocket-key")[0].strip().decode("latin-1")
-    offers = _values(headers, b"sec-websocket-extensions")
-    extensions = b", ".join(offers).decode("latin-1") if offers else None
-    return key, extensions
+    return key, extension_offers(headers)
 
 
-__all__ = ["HandshakeError", "accepted_fields", "check_handshake"]
+__all__ = [
+    "HandshakeError",
+    "accepted_fields",
+    "check_handshake",
+    "check_version",
+    "extension_offers",
+    "offered_subprotocols",
+]

@@ -28,12 +28,12 @@ from ._request import (
     Reject,
     check_length_and_expect,
     check_version_and_host,
-    is_websocket_upgrade,
     keep_alive,
 )
 from ._scope import RequestTargetError, build_http_scope
 from ._transport import TransportInfo, close_transport
 from ._types import RawHeaders
+from ._upgrades import switch, upgrade_kind
 from ._wire import body_allowed, build_head, error_response, frame_chunk
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Http1Protocol(protocol.Protocol):
         self._header_size = 0
         self._deferred_error: tuple[int, str] | None = None
         self.budget = InputBudget()
-        self._ws_pending = False
+        self._upgrade_to: str | None = None  # what an upgrade request switches to
         self._chunked = False
         self._pending_head: tuple[int, RawHeaders] | None = None
         self._body_received = 0
@@ -73,7 +73,8 @@ class Http1Protocol(protocol.Protocol):
         self._http_timer: Any = None
         self._started = 0.0
         self._closing = False
-        self._first_data = True
+        self._first_data = True  # until its first bytes show it is HTTP/1.x
+        self.sniffed = b""  # those bytes, while they may still be the HTTP/2 preface
         self._read_closed = False  # the client half-closed: answer what it sent, then close
 
     # Twisted protocol ------------------------------------------------------------------------
@@ -98,9 +99,10 @@ class Http1Protocol(protocol.Protocol):
             self.upgraded.dataReceived(data)
             return
         if self._first_data:
-            self._first_data = False
-            if self.server.maybe_switch_to_h2(self, data):
+            http1 = self.server.maybe_switch_to_h2(self, data)
+            if http1 is None:
                 return
+            data, self._first_data = http1, False
         if self._closing or self._deferred_error is not None:
             return
         budget = self.budget
@@ -119,8 +121,8 @@ class Http1Protocol(protocol.Protocol):
             else:
                 budget.body_fed(len(data))
         except UpgradeRequested as exc:
-            if self._ws_pending:
-                self._upgrade(data[exc.args[0] :])
+            if self._upgrade_to is not None:
+                switch(self, self._upgrade_to, data[exc.args[0] :], self._url, self._headers)
             # Otherwise an unknown upgrade was answered as plain HTTP; its bytes are dropped.
         except Reject as exc:
             self._reject(exc.status, str(exc))
@@ -219,9 +221,10 @@ class Http1Protocol(protocol.Protocol):
             raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
         check_version_and_host(version, self._headers, self.config.require_host)
-        if self.parser.should_upgrade() and is_websocket_upgrade(self._headers):
-            self._ws_pending = True
-            return
+        if self.parser.should_upgrade():
+            self._upgrade_to = upgrade_kind(self.config, self._headers)
+            if self._upgrade_to is not None:
+                return
         self._new_cycle(self.parser.get_method().decode("ascii"), version)
 
     def on_body(self, data: bytes) -> None:
@@ -478,23 +481,6 @@ class Http1Protocol(protocol.Protocol):
             self.upgraded.shutdown()
         elif self.cycle is None and self.parsing is None:
             self._close()
-
-    def _upgrade(self, rest: bytes) -> None:
-        from ._websocket import WebSocketConnection
-
-        assert self.info is not None
-        self.transport.unregisterProducer()
-        self.upgraded = WebSocketConnection(
-            self.server,
-            self.transport,
-            self.write,
-            self.info,
-            self.parser.get_method(),
-            self._url,
-            self._headers,
-            self.parser.get_http_version(),
-        )
-        self.upgraded.start(rest)
 
 
 __all__ = ["Http1Protocol"]

@@ -1,11 +1,15 @@
 # mypy: disable-error-code="no-untyped-call"
-"""HTTP/2 over TLS (ALPN ``h2``), via Twisted's HTTP/2 implementation.
+"""HTTP/2 (over TLS with ALPN ``h2``, or cleartext h2c), via Twisted's HTTP/2 implementation.
 
-When TLS negotiates ``h2`` the HTTP/1.1 connection hands its transport to a Twisted
-``HTTPFactory`` channel (which runs the h2 state machine, flow control and stream
-multiplexing) whose request objects bridge each stream to an ASGI ``http`` cycle: the same
-``HttpCycle`` rules as HTTP/1.1. Twisted's request collects a stream's body before dispatch,
-so HTTP/2 bodies reach the application as one ``http.request`` message.
+When TLS negotiates ``h2``, or a cleartext connection starts with the HTTP/2 preface or
+upgrades with ``Upgrade: h2c`` (``_upgrades``), the HTTP/1.1 connection hands its transport
+to a Twisted HTTP/2 channel (which runs the h2 state machine, flow control and stream
+multiplexing, on daphne's ``_h2conn.DaphneH2State``) whose request objects bridge each stream
+to an ASGI ``http`` cycle: the same ``HttpCycle`` rules as HTTP/1.1. Twisted's request
+collects a stream's body before dispatch, so HTTP/2 bodies reach the application as one
+``http.request`` message. An extended CONNECT with ``:protocol websocket`` (RFC 8441) is
+instead a WebSocket: its request opens an ``H2WebSocketConnection`` as soon as its headers
+arrive, and its DATA frames carry the WebSocket frames both ways.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from ._flow import WriteGate
 from ._httpcycle import HttpCycle, ResponseState
 from ._scope import RequestTargetError, build_http_scope
-from ._types import Address, RawHeaders
+from ._transport import TransportInfo
+from ._types import RawHeaders
 
 if TYPE_CHECKING:
     from ._server import Server
@@ -34,12 +39,6 @@ def h2_available() -> bool:
     return True
 
 
-def _address(addr: Any) -> Address | None:
-    host = getattr(addr, "host", None)
-    port = getattr(addr, "port", None)
-    return (host, port) if host is not None and port is not None else None
-
-
 def _request_class() -> Any:
     from twisted.web import http
 
@@ -48,8 +47,27 @@ def _request_class() -> Any:
 
         server: Server
         connection: H2Connection
+        tunnel: Any = None  # the WebSocket of an extended CONNECT stream
+
+        def parseCookies(self) -> None:
+            # Called once the stream's headers are converted: the earliest point at which an
+            # extended CONNECT can be told apart (it never ends, so process() never comes).
+            super().parseCookies()
+            stream: Any = self.channel
+            protocol = self.connection.channel.conn.protocols.pop(stream.streamID, None)
+            if protocol is not None:
+                from ._h2websocket import open_tunnel, tunnel_ended
+
+                self.gone = False
+                self.connection.active += 1
+                self.notifyFinish().addBoth(tunnel_ended, self)
+                # Twisted registers the stream's queues after this call returns.
+                self.server.event_loop().call_soon(open_tunnel, self, protocol)
 
         def handleContentChunk(self, data: bytes) -> None:
+            if self.tunnel is not None:
+                self.tunnel.dataReceived(data)
+                return
             # Twisted buffers the whole stream body before process(); enforce the body limit
             # while it arrives rather than after it was stored.
             limit = self.server.config.max_body_size
@@ -66,6 +84,9 @@ def _request_class() -> Any:
             super().handleContentChunk(data)
 
         def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+            if self.tunnel is not None:
+                self.tunnel.transport.loseConnection()  # END_STREAM: the client's FIN
+                return
             if getattr(self, "too_large", False):
                 return  # Already answered 413; the stored body was discarded.
             super().requestReceived(command, path, version)
@@ -78,15 +99,16 @@ def _request_class() -> Any:
                 for name, values in self.requestHeaders.getAllRawHeaders()
                 for value in values
             ]
+            info = self.connection.info
             try:
                 scope = build_http_scope(
                     method=self.method.decode("ascii"),
                     target=self.uri,
                     http_version="2",
                     headers=headers,
-                    client=_address(self.getClientAddress()),
-                    server=_address(self.getHost()),
-                    secure=True,
+                    client=info.client,
+                    server=info.server,
+                    secure=info.secure,
                     root_path=self.server.config.root_path,
                     proxy=self.server.config.proxy,
                     state=self.server.lifespan_state,
@@ -180,18 +202,19 @@ def _request_class() -> Any:
 
 
 class H2Connection:
-    """The HTTP/1.1 connection's stand-in after ALPN picked h2: forwards to Twisted's channel."""
+    """The HTTP/1.1 connection's stand-in once it speaks HTTP/2: forwards to Twisted's channel."""
 
-    def __init__(self, server: Server, transport: Any) -> None:
-        from twisted.web import http
+    def __init__(self, server: Server, transport: Any, info: TransportInfo) -> None:
+        from ._h2conn import twisted_channel
 
         request_class = _request_class()
         self.server = server
         self.transport = transport
+        self.info = info
         self.active = 0
         self.stopping = False
-        factory = http.HTTPFactory(reactor=server.reactor)
-        channel: Any = factory.buildProtocol(transport.getPeer())
+        self.tunnels: set[Any] = set()  # open WebSockets (RFC 8441), told when shutting down
+        channel: Any = twisted_channel(server.reactor, server.config.keep_alive_timeout)
         self.channel = channel
         connection = self
 
@@ -205,6 +228,7 @@ class H2Connection:
 
     def start(self, data: bytes) -> None:
         self.channel.makeConnection(self.transport)
+        self.transport.registerProducer(self.channel, True)
         self.channel.dataReceived(data)
 
     def dataReceived(self, data: bytes) -> None:
@@ -223,6 +247,8 @@ class H2Connection:
 
     def shutdown(self) -> None:
         self.stopping = True
+        for tunnel in list(self.tunnels):
+            tunnel.shutdown()
         if self.active <= 0:
             self._close()
 
@@ -239,12 +265,17 @@ def switch_if_negotiated(server: Server, connection: Any, data: bytes) -> bool:
         return False
     if getattr(connection.transport, "negotiatedProtocol", None) != b"h2":
         return False
-    connection.transport.unregisterProducer()
-    connection.head_deadline.cancel()
-    h2 = H2Connection(server, connection.transport)
-    connection.upgraded = h2
-    h2.start(data)
+    take_over(server, connection).start(data)
     return True
 
 
-__all__ = ["H2Connection", "h2_available", "switch_if_negotiated"]
+def take_over(server: Server, connection: Any) -> H2Connection:
+    """Make an HTTP/2 connection the HTTP/1.1 connection's successor (not started yet)."""
+    connection.transport.unregisterProducer()
+    connection.head_deadline.cancel()
+    h2 = H2Connection(server, connection.transport, connection.info)
+    connection.upgraded = h2
+    return h2
+
+
+__all__ = ["H2Connection", "h2_available", "switch_if_negotiated", "take_over"]

@@ -233,10 +233,15 @@ class Server:
                 exc_info=exc,
             )
 
-    def maybe_switch_to_h2(self, connection: Any, data: bytes) -> bool:
-        from ._http2 import switch_if_negotiated
+    def maybe_switch_to_h2(self, connection: Any, data: bytes) -> bytes | None:
+        """Offer a connection's first bytes to HTTP/2 (ALPN ``h2``, or the h2c preface).
 
-        return switch_if_negotiated(self, connection, data)
+        None when HTTP/2 took them, or they may still be the start of the preface; otherwise
+        the bytes the HTTP/1.1 parser gets (all received so far).
+        """
+        from ._upgrades import first_bytes
+
+        return first_bytes(self, connection, data)
 
     # Graceful shutdown -----------------------------------------------------------------------
 

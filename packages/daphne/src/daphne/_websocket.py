@@ -104,9 +104,7 @@ class WebSocketConnection:
     def start(self, rest: bytes) -> None:
         self._pending += rest
         try:
-            subprotocols = check_handshake(
-                self.method, self.http_version, self.headers, self.server.config.require_host
-            )
+            subprotocols = self.check_request()
         except HandshakeError as exc:
             self._close_with_response(error_response(exc.status, str(exc), exc.headers))
             return
@@ -130,6 +128,16 @@ class WebSocketConnection:
             self.server.ws_connect_timeouts.add(self)
         self._log("connecting")
 
+    def check_request(self) -> list[str]:
+        """The offered subprotocols, or HandshakeError (RFC 6455 here; RFC 8441 for HTTP/2)."""
+        return check_handshake(
+            self.method, self.http_version, self.headers, self.server.config.require_host
+        )
+
+    def handshake_fields(self) -> tuple[str, str | None]:
+        """The key and extension offers Autobahn's opening answer is computed from."""
+        return accepted_fields(self.headers)
+
     def _accept(self, message: Message) -> None:
         subprotocol = message.get("subprotocol")
         if subprotocol is not None and subprotocol not in self.scope["subprotocols"]:
@@ -150,7 +158,7 @@ class WebSocketConnection:
         proto.transport = FastWriteTransport(self.transport, self.write)
         rest = bytes(self._pending)
         self._pending.clear()
-        key, extensions = accepted_fields(self.headers)
+        key, extensions = self.handshake_fields()
         proto.open_accepted(key, list(self.scope["subprotocols"]), extensions, rest)
 
     def _reject(self, status: int = 403) -> None:

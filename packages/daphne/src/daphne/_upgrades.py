@@ -1,0 +1,169 @@
+"""What an HTTP/1.1 connection can turn into, and the switch itself.
+
+- HTTP/2 over TLS, when ALPN picked ``h2`` (decided on the first bytes);
+- HTTP/2 by prior knowledge (h2c), when the first bytes are the connection preface;
+- a WebSocket, after an RFC 6455 upgrade request;
+- HTTP/2 after ``Upgrade: h2c`` (RFC 7540 3.2): 101, then the request is stream 1.
+
+The connection keeps ``sniffed`` (its first bytes, while they could still be the preface)
+and ``upgraded`` (its successor, which gets every later byte). The rules about bytes and
+headers live in ``_h2c`` and ``_handshake``; this module only moves the transport.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ._h2c import (
+    Sniffed,
+    UpgradeRefused,
+    body_length,
+    settings_payload,
+    sniff,
+    stream_one_headers,
+    wants_h2c,
+)
+from ._request import is_websocket_upgrade
+from ._transport import close_transport
+from ._types import RawHeaders
+from ._wire import error_response
+
+if TYPE_CHECKING:
+    from ._config import ServerConfig
+    from ._server import Server
+
+logger = logging.getLogger("daphne.http2")
+_SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+
+
+def first_bytes(server: Server, connection: Any, data: bytes) -> bytes | None:
+    """Route a connection's first bytes: None if HTTP/2 took them (or they may still be the
+    preface), else the bytes for the HTTP/1.1 parser (everything received so far)."""
+    from ._http2 import h2_available, switch_if_negotiated, take_over
+
+    if connection.sniffed == b"" and switch_if_negotiated(server, connection, data):
+        return None
+    if server.config.h2c == "off" or connection.info.secure or not h2_available():
+        return data
+    seen: bytes = connection.sniffed + data
+    verdict = sniff(seen)
+    if verdict is Sniffed.UNDECIDED:
+        connection.sniffed = seen  # bounded: shorter than the 24-byte preface
+        return None
+    connection.sniffed = b""
+    if verdict is Sniffed.HTTP1:
+        return seen
+    take_over(server, connection).start(seen)
+    return None
+
+
+def upgrade_kind(config: ServerConfig, headers: RawHeaders) -> str | None:
+    """The protocol an upgrade request (``Connection: upgrade`` seen) switches to, if any.
+
+    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak.
+    """
+    if is_websocket_upgrade(headers):
+        return "websocket"
+    if config.h2c == "upgrade" and wants_h2c(headers):
+        from ._http2 import h2_available
+
+        return "h2c" if h2_available() else None
+    return None
+
+
+def switch(connection: Any, kind: str, rest: bytes, target: bytes, headers: RawHeaders) -> None:
+    """Hand the connection to the protocol its upgrade request (``target``, ``headers``)
+    asked for; ``rest`` is what followed the request head."""
+    if kind == "websocket":
+        _start_websocket(connection, rest, target, headers)
+    else:
+        _H2cUpgrade(connection, target, headers).feed(rest)
+
+
+def _start_websocket(connection: Any, rest: bytes, target: bytes, headers: RawHeaders) -> None:
+    from ._websocket import WebSocketConnection
+
+    connection.transport.unregisterProducer()
+    connection.upgraded = WebSocketConnection(
+        connection.server,
+        connection.transport,
+        connection.write,
+        connection.info,
+        connection.parser.get_method(),
+        target,
+        headers,
+        connection.parser.get_http_version(),
+    )
+    connection.upgraded.start(rest)
+
+
+class _H2cUpgrade:
+    """An accepted ``Upgrade: h2c`` whose request body (Content-Length) is still arriving.
+
+    RFC 7540 3.2: the body is sent whole before any HTTP/2 frame, so the bytes after the head
+    are the body first and the client's preface after it. The switch (101) waits for the
+    body; ``max_body_size`` and the head's checks were applied by the HTTP/1.1 side.
+    """
+
+    def __init__(self, connection: Any, target: bytes, headers: RawHeaders) -> None:
+        self.connection = connection
+        self.method: bytes = connection.parser.get_method()
+        self.target = target
+        self.headers = headers
+        self.body = bytearray()
+        self.remaining = 0
+        self.failed = False
+        connection.upgraded = self  # every later byte is the body, then HTTP/2
+        try:
+            self.settings = settings_payload(self.headers)
+            self.remaining = body_length(self.headers)
+            limit = connection.config.max_body_size
+            if limit is not None and self.remaining > limit:
+                self._refuse(413, f"request body larger than {limit} bytes")
+        except UpgradeRefused as exc:
+            self._refuse(400, str(exc))
+
+    def _refuse(self, status: int, detail: str) -> None:
+        logger.debug("refusing h2c upgrade with %s: %s", status, detail)
+        self.failed = True
+        self.connection.transport.write(error_response(status, detail))
+        close_transport(self.connection.transport, self.connection.writes)
+
+    def feed(self, data: bytes) -> None:
+        if self.failed:
+            return
+        take = data[: self.remaining]
+        self.body += take
+        self.remaining -= len(take)
+        if not self.remaining:
+            self._switch(data[len(take) :])
+
+    dataReceived = feed
+
+    def _switch(self, rest: bytes) -> None:
+        from ._http2 import take_over
+
+        connection = self.connection
+        h2 = take_over(connection.server, connection)
+        headers = stream_one_headers(self.method, self.target, self.headers)
+        try:
+            h2.channel.conn.upgrade(self.settings, headers, bytes(self.body))
+        except Exception as exc:  # h2's and hyperframe's errors for settings it refuses
+            connection.upgraded = self
+            self._refuse(400, f"expected valid HTTP2-Settings: {exc}")
+            return
+        connection.transport.write(_SWITCHING)
+        h2.start(rest)
+
+    def connectionLost(self, reason: Any) -> None:
+        self.failed = True
+
+    def busy(self) -> bool:
+        return not self.failed
+
+    def shutdown(self) -> None:
+        pass  # the request is on its way; HTTP/2 takes over and drains it
+
+
+__all__ = ["first_bytes", "switch", "upgrade_kind"]
