@@ -121,6 +121,17 @@ def test_bogus_preface_is_refused_as_http1(server, raw):
     still_serving(server)
 
 
+def test_http1_request_starting_like_the_preface_is_http1(server):
+    with socket.create_connection(server, timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(b"P")  # could still be the preface: held, then given to HTTP/1.1 whole
+        time.sleep(0.05)
+        sock.sendall(b"OST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        reply = sock.recv(65536)
+    assert status_of(reply) == 200
+    assert reply.endswith(b"\r\n\r\nok")
+
+
 def test_partial_preface_then_close_leaves_the_server_serving(server):
     with socket.create_connection(server, timeout=10) as sock:
         sock.sendall(PREFACE[:10])

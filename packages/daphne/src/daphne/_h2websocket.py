@@ -86,7 +86,7 @@ def open_tunnel(request: Any, protocol: bytes) -> None:
     )
     websocket.protocol = protocol
     request.tunnel = websocket
-    connection.tunnels.add(websocket)
+    connection.tunnel_opened(websocket)
     websocket.start(b"")
 
 
@@ -97,7 +97,7 @@ def tunnel_ended(result: Any, request: Any) -> None:
     if transport is not None:
         transport.closed = True
     if request.tunnel is not None:
-        request.connection.tunnels.discard(request.tunnel)
+        request.connection.tunnel_closed(request.tunnel)
         done = Failure(error.ConnectionDone())  # type: ignore[no-untyped-call]
         reason = result if isinstance(result, Failure) else done
         request.tunnel.connectionLost(reason)

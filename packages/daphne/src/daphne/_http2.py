@@ -237,6 +237,17 @@ class H2Connection:
     def connectionLost(self, reason: Any) -> None:
         self.channel.connectionLost(reason)
 
+    def tunnel_opened(self, websocket: Any) -> None:
+        # The idle timeout is for HTTP; a quiet WebSocket is not idle (over HTTP/1.1 it has
+        # no idle limit either, only --websocket_timeout and the ping timeout).
+        self.tunnels.add(websocket)
+        self.channel.setTimeout(None)
+
+    def tunnel_closed(self, websocket: Any) -> None:
+        self.tunnels.discard(websocket)
+        if not self.tunnels:
+            self.channel.setTimeout(self.server.config.keep_alive_timeout)
+
     def finished_one(self) -> None:
         self.active -= 1
         if self.stopping and self.active <= 0:
