@@ -233,6 +233,22 @@ def test_upgrade_is_off_by_default(server):
     assert b"Hello, world!" in reply
 
 
+def test_upgrade_over_tls_is_not_switched(pool, stack, certificate):
+    import ssl
+
+    key, cert = certificate
+    endpoint = f"ssl:0:privateKey={key}:certKey={cert}:interface=127.0.0.1"
+    server = pool.get(endpoints=[endpoint], h2c="upgrade", **stack)
+    context = ssl.create_default_context(cafile=str(cert))
+    with (
+        socket.create_connection(server, timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as sock,
+    ):
+        sock.sendall(upgrade_request("/"))
+        reply = sock.recv(65536)
+    assert status_of(reply) == 200  # over TLS, HTTP/2 is negotiated with ALPN only
+
+
 def test_upgrade_without_http2_settings_in_connection_is_not_switched(upgrade_server, raw):
     reply = raw(
         upgrade_server,

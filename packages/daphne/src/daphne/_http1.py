@@ -222,7 +222,7 @@ class Http1Protocol(protocol.Protocol):
         version = self.parser.get_http_version()
         check_version_and_host(version, self._headers, self.config.require_host)
         if self.parser.should_upgrade():
-            self._upgrade_to = upgrade_kind(self.config, self._headers)
+            self._upgrade_to = upgrade_kind(self.config, self._headers, self.info)
             if self._upgrade_to is not None:
                 return
         self._new_cycle(self.parser.get_method().decode("ascii"), version)

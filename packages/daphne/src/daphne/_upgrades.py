@@ -58,14 +58,15 @@ def first_bytes(server: Server, connection: Any, data: bytes) -> bytes | None:
     return None
 
 
-def upgrade_kind(config: ServerConfig, headers: RawHeaders) -> str | None:
+def upgrade_kind(config: ServerConfig, headers: RawHeaders, info: Any) -> str | None:
     """The protocol an upgrade request (``Connection: upgrade`` seen) switches to, if any.
 
-    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak.
+    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak;
+    so is ``Upgrade: h2c`` over TLS, where HTTP/2 is chosen with ALPN (RFC 7540 3.3).
     """
     if is_websocket_upgrade(headers):
         return "websocket"
-    if config.h2c == "upgrade" and wants_h2c(headers):
+    if config.h2c == "upgrade" and not info.secure and wants_h2c(headers):
         from ._http2 import h2_available
 
         return "h2c" if h2_available() else None
