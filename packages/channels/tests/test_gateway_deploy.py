@@ -213,7 +213,7 @@ async def open_clients(fleet: Fleet, count: int) -> list[ChatClient]:
 
 @pytest.mark.slow
 async def test_a_rolling_deploy_under_traffic_drops_no_socket_and_no_message(fleet: Fleet) -> None:
-    # The demo: GATEWAY_DEPLOY_CLIENTS=200 GATEWAY_DEPLOY_PAUSE=15 (docs/deployment.md).
+    # The demo: GATEWAY_DEPLOY_CLIENTS=200 GATEWAY_DEPLOY_PAUSE=5 (docs/deployment.md).
     count = int(os.environ.get("GATEWAY_DEPLOY_CLIENTS", "30"))
     pause = float(os.environ.get("GATEWAY_DEPLOY_PAUSE", "0.2"))
     await rolling_deploy(fleet, count, pause)
