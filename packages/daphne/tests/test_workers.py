@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -40,8 +41,16 @@ def children_of(pid):
     return found
 
 
+def running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @contextlib.contextmanager
-def supervisor(tmp_path, *args):
+def supervisor(tmp_path, *args, pass_fds=()):
     """``python -m daphne <args> worker_apps:app``, its output in ``tmp_path/daphne.log``."""
     log = tmp_path / "daphne.log"
     with open(log, "wb") as output:
@@ -50,6 +59,7 @@ def supervisor(tmp_path, *args):
             env={**os.environ, "PYTHONPATH": str(TESTS)},
             stdout=output,
             stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
         )
     process.log = log
     try:
@@ -196,6 +206,27 @@ def test_a_worker_killed_with_sigkill_is_replaced(tmp_path, free_port, wait_for)
         survivors = serving_pids(process, port, wait_for, tmp_path)
         assert victim not in survivors
         assert "exited unexpectedly" in process.log.read_text()
+
+
+def test_workers_share_an_inherited_listening_socket(tmp_path, wait_for):
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(50)
+        port = listening.getsockname()[1]
+        fd = listening.fileno()
+        with supervisor(tmp_path, "--workers", "2", "--fd", str(fd), pass_fds=[fd]) as process:
+            assert len(serving_pids(process, port, wait_for, tmp_path)) == 2
+
+
+def test_workers_drain_and_leave_when_their_supervisor_is_killed(tmp_path, free_port, wait_for):
+    port = free_port()
+    with supervisor(tmp_path, "--workers", "2", "-p", str(port)) as process:
+        workers = serving_pids(process, port, wait_for, tmp_path)
+        process.kill()
+        process.wait(LIMIT)
+        wait_for(lambda: not any(running(pid) for pid in workers), LIMIT)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
 
 
 def test_a_supervisor_whose_workers_cannot_start_exits_1(tmp_path, free_port):
