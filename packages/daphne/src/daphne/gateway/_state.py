@@ -108,7 +108,7 @@ class ConnectionState:
                 self.swallow_accept = False
                 return False
             self.accepted = True
-        elif kind == "websocket.close" and epoch != self.epoch:
+        elif kind == "websocket.close" and epoch == self.releasing_epoch:
             # The released instance does not get to close a socket that lives on.
             return False
         elif kind == "websocket.send":
