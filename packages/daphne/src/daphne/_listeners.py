@@ -21,7 +21,11 @@ from dataclasses import dataclass
 
 #: Twisted's listen backlog for ``tcp:`` endpoints, so that workers queue as one daphne does.
 DEFAULT_BACKLOG = 50
-_FAMILIES: dict[int, str] = {socket.AF_INET: "INET", socket.AF_INET6: "INET6", socket.AF_UNIX: "UNIX"}
+_FAMILIES: dict[int, str] = {
+    socket.AF_INET: "INET",
+    socket.AF_INET6: "INET6",
+    socket.AF_UNIX: "UNIX",
+}
 _RULE = "--workers shares tcp:, tcp6: and fd: (TCP) endpoints among its worker processes"
 
 
