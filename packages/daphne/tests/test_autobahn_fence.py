@@ -11,7 +11,7 @@ import pytest
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.protocol import WebSocketProtocol
 from daphne import _autobahn_fence as fence
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -29,7 +29,9 @@ def test_every_internal_daphne_relies_on_is_there():
 
 def test_an_opened_connection_has_the_state_daphne_reads():
     protocol = WebSocketServerProtocol()
-    protocol.factory = WebSocketServerFactory()
+    # A reactor of its own: without one Autobahn imports (installs) Twisted's global reactor
+    # in the test process, which the forked test servers would then inherit.
+    protocol.factory = WebSocketServerFactory(reactor=MemoryReactorClock())
     transport = StringTransport()
     protocol.makeConnection(transport)
     protocol.dataReceived(

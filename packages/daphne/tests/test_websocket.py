@@ -139,6 +139,28 @@ async def test_ping_timeout_closes_unresponsive_client(pool, stack):
     writer.close()
 
 
+async def test_ping_timeout_fires_when_txaio_was_pointed_elsewhere_before_the_server(
+    pool, stack, monkeypatch
+):
+    """Autobahn's timers use txaio's one global loop. Code that made an Autobahn factory
+    before daphne started (here: this process, inherited through fork by the test server)
+    must not leave ping timeouts on a reactor that never runs."""
+    import txaio
+    from twisted.internet.testing import MemoryReactorClock
+
+    monkeypatch.setattr(txaio.config, "loop", MemoryReactorClock())
+    server = pool.get(ping_interval=0.2, ping_timeout=0.2, **stack)
+    reader, writer = await asyncio.open_connection(*server)
+    writer.write(_handshake(server, "/ws/echo"))
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    try:
+        while await asyncio.wait_for(reader.read(4096), timeout=30):
+            pass
+    except ConnectionResetError:
+        pass
+    writer.close()
+
+
 async def test_deflate_is_negotiated_only_when_enabled(pool, server):
     async with websockets.connect(ws_url(server, "/ws/echo"), compression="deflate") as ws:
         assert "sec-websocket-extensions" not in ws.response.headers

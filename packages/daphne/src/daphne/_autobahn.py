@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any
 
+import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
 from autobahn.websocket.protocol import WebSocketProtocol
@@ -263,6 +264,11 @@ class WebSocketFactory(WebSocketServerFactory):
 
 def build_autobahn_factory(server: Server) -> Any:
     config = server.config
+    # Autobahn's timers (auto-ping timeouts, the closing handshake) go through txaio's one
+    # global loop, which the first factory of the process fixes; a factory made earlier (by
+    # the application, or by a parent process before a fork) would leave them on a reactor
+    # that never runs. daphne's reactor is the one that runs them.
+    txaio.config.loop = server.reactor  # type: ignore[attr-defined]  # set by use_twisted()
     factory: Any = WebSocketFactory(
         server,
         server=config.server_name.decode("latin-1") if config.server_name else None,

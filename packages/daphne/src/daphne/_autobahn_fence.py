@@ -97,12 +97,12 @@ def check_autobahn() -> None:
     """Raise ``ImportError`` naming what is missing if this Autobahn cannot carry daphne."""
     missing = missing_internals()
     if missing:
-        import autobahn
+        from importlib.metadata import version
 
         low, high = SUPPORTED
         raise ImportError(
             f"daphne's WebSocket support was written for Autobahn {low[0]}.{low[1]} up to "
             f"(not including) {high[0]}.{high[1]}; the installed Autobahn "
-            f"{autobahn.__version__} lacks {', '.join(missing)}. Install a supported release: "
+            f"{version('autobahn')} lacks {', '.join(missing)}. Install a supported release: "
             f'pip install "autobahn>={low[0]}.{low[1]},<{high[0]}"'
         )
