@@ -278,11 +278,18 @@ def tasks(session: nox.Session, django: str) -> None:
 
 @nox.session(python=DEFAULT_PYTHON, tags=["ci"])
 def gateway(session: nox.Session) -> None:
-    """daphne's gateway mode with real processes: rolling deploys (Redis, IPC), a SIGKILL.
+    """daphne's gateway mode with real processes: rolling deploys, a SIGKILL.
 
-    Needs Redis on 127.0.0.1:6379 (or ASGI_REDIS_URL); the tests fail, never skip, without it.
+    Redis (the 30-client deploy and the SIGKILL), IPC and RabbitMQ (smaller deploys). Needs
+    Redis on 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672; the tests fail, never skip,
+    without them.
     """
-    targets = ["./packages/channels[tests]", "./packages/asgi_redis", "./packages/asgi_ipc"]
+    targets = [
+        "./packages/channels[tests]",
+        "./packages/asgi_redis",
+        "./packages/asgi_ipc",
+        "./packages/asgi_rabbitmq",
+    ]
     _install_local(session, *targets, "./packages/daphne", django=CI_DJANGO[DEFAULT_PYTHON])
     tests = "packages/channels/tests"
     _pytest(

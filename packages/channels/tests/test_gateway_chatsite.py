@@ -5,6 +5,7 @@ started with ``--settings=test_gateway_chatsite`` serve
 ``test_gateway_chatapp.application``.
 """
 
+import json
 import os
 
 from channels_tests_redis_settings import *  # noqa: F403
@@ -26,11 +27,6 @@ CHANNEL_LAYERS = {
     },
 }
 
-if os.environ.get("GATEWAY_TEST_IPC_PREFIX"):
-    # The smaller IPC run: one machine, POSIX shared memory.
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "asgi_ipc.core.IPCChannelLayer",
-            "CONFIG": {"prefix": os.environ["GATEWAY_TEST_IPC_PREFIX"], "capacity": 5000},
-        },
-    }
+if os.environ.get("GATEWAY_TEST_LAYER"):
+    # The smaller runs over other layers (IPC, RabbitMQ): BACKEND and CONFIG as JSON.
+    CHANNEL_LAYERS = {"default": json.loads(os.environ["GATEWAY_TEST_LAYER"])}

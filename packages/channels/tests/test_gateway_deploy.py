@@ -181,22 +181,37 @@ def fleet(redis_process_setup: Any, tmp_path: Path) -> Iterator[Fleet]:
         fleet.stop()
 
 
-@pytest.fixture
-def ipc_fleet(tmp_path: Path) -> Iterator[Fleet]:
+def _other_layer(kind: str, prefix: str) -> dict[str, Any]:
+    """BACKEND and CONFIG of the smaller runs; a missing package or broker fails loudly."""
     import importlib.util
+
+    package = {"ipc": "asgi_ipc", "rabbitmq": "asgi_rabbitmq"}[kind]
+    if importlib.util.find_spec(package) is None:
+        pytest.fail(f"{package} is not installed: pip install -e packages/{package}")
+    if kind == "ipc":
+        return {"BACKEND": "asgi_ipc.core.IPCChannelLayer", "CONFIG": {"prefix": prefix}}
+    url = os.environ.get("ASGI_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    try:
+        socket.create_connection(("127.0.0.1", 5672), 5).close()
+    except OSError as exc:
+        pytest.fail(f"RabbitMQ is not reachable on 127.0.0.1:5672 ({exc}); start rabbitmq-server")
+    config = {"host": url, "prefix": prefix}
+    return {"BACKEND": "asgi_rabbitmq.core.RabbitmqChannelLayer", "CONFIG": config}
+
+
+@pytest.fixture(params=["ipc", "rabbitmq"])
+def other_fleet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fleet]:
     import secrets
 
-    if importlib.util.find_spec("asgi_ipc") is None:
-        pytest.fail("asgi_ipc is not installed: pip install -e packages/asgi_ipc")
-    prefix = f"gateway-{secrets.token_hex(4)}"
-    config = {"BACKEND": "asgi_ipc.core.IPCChannelLayer", "CONFIG": {"prefix": prefix}}
+    layer = _other_layer(request.param, f"gateway-{secrets.token_hex(4)}")
+    worker_layer = {**layer, "CONFIG": {**layer["CONFIG"], "capacity": 5000}}
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="test_gateway_chatsite",
-        GATEWAY_TEST_IPC_PREFIX=prefix,
+        GATEWAY_TEST_LAYER=json.dumps(worker_layer),
         PYTHONUNBUFFERED="1",
     )
-    fleet = Fleet(config, env, tmp_path)
+    fleet = Fleet(layer, env, tmp_path)
     try:
         yield fleet
     finally:
@@ -220,8 +235,8 @@ async def test_a_rolling_deploy_under_traffic_drops_no_socket_and_no_message(fle
 
 
 @pytest.mark.slow
-async def test_over_the_ipc_layer_a_rolling_deploy_drops_nothing(ipc_fleet: Fleet) -> None:
-    await rolling_deploy(ipc_fleet, 6, 0.2)
+async def test_over_ipc_and_rabbitmq_a_rolling_deploy_drops_nothing(other_fleet: Fleet) -> None:
+    await rolling_deploy(other_fleet, 6, 0.2)
 
 
 async def rolling_deploy(fleet: Fleet, count: int, pause: float) -> None:
