@@ -33,7 +33,10 @@ PACKAGES = {
 }
 #: Modules that need an optional dependency the package does not declare.
 OPTIONAL = {
-    "daphne": ("daphne.apps", "daphne.checks", "daphne.management"),
+    "daphne": ("daphne.apps", "daphne.checks", "daphne.management", "daphne._h2conn"),
+    # Needs Django 6.0 (django.tasks), which needs Python 3.12; on older Django its import
+    # raises the ImportError that names the requirement (tested in the tasks sessions).
+    "channels": ("channels.tasks",),
 }
 
 IMPORT_ALL = r"""
