@@ -107,3 +107,11 @@ async def test_group_messages_during_a_move_arrive_once_in_order(consumer: Any) 
             worker.request_stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         await app.stop()
+
+
+def test_runworker_asgi_serves_the_gateway_only() -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--asgi serves the gateway only"):
+        call_command("runworker", "--asgi", "some-channel")
