@@ -104,7 +104,8 @@ class _H2cUpgrade:
 
     RFC 7540 3.2: the body is sent whole before any HTTP/2 frame, so the bytes after the head
     are the body first and the client's preface after it. The switch (101) waits for the
-    body; ``max_body_size`` and the head's checks were applied by the HTTP/1.1 side.
+    body, which ``max_body_size`` bounds; the head's own limits were applied by the HTTP/1.1
+    side. Refusals (400, 413) are answered over HTTP/1.1 and close the connection.
     """
 
     def __init__(self, connection: Any, target: bytes, headers: RawHeaders) -> None:
