@@ -40,6 +40,7 @@ class CancellationTests(Harness):
     __test__ = False
 
     def test_cancelled_receives_lose_and_reorder_nothing(self) -> None:
+        """Receives cancelled at random points lose, duplicate and reorder nothing."""
         self.require("cancel_safe")
         seed = int(os.environ.get("ASGI_CONFORMANCE_SEED", random.randrange(2**32)))
         iterations = self.cancel_iterations
@@ -80,6 +81,7 @@ class CancellationTests(Harness):
         self.run(body, capacity=total + 10, expiry=max(60, self.expiry_seconds))
 
     def test_a_cancelled_waiting_receiver_does_not_strand_a_message(self) -> None:
+        """Cancelling one of two waiting receivers never strands the message sent to them."""
         self.require("cancel_safe")
 
         async def body(layer: Any) -> None:

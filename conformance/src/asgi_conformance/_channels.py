@@ -41,6 +41,8 @@ class ChannelTests(Harness):
     __test__ = False
 
     def test_send_then_receive(self) -> None:
+        """A message sent on a channel is received from it, unchanged."""
+
         async def body(layer: Any) -> None:
             channel = self.name("basic")
             await layer.send(channel, {"type": "test.message", "text": "hello"})
@@ -49,6 +51,8 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_receive_waits_for_a_later_send(self) -> None:
+        """receive() on an empty channel waits, and gets a message sent later."""
+
         async def body(layer: Any) -> None:
             channel = self.name("wait")
             pending = asyncio.ensure_future(self.receive(layer, channel))
@@ -60,6 +64,8 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_message_round_trip_fidelity(self) -> None:
+        """Every value type a message may hold arrives equal, same type, no key added."""
+
         async def body(layer: Any) -> None:
             channel = self.name("fidelity")
             await layer.send(channel, FIDELITY_MESSAGE)
@@ -77,6 +83,8 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_sender_mutation_after_send_changes_nothing(self) -> None:
+        """Changing a message after send() does not change what is received."""
+
         async def body(layer: Any) -> None:
             channel = self.name("mutate")
             message: dict[str, Any] = {"type": "test.m", "items": [1, 2], "map": {"a": 1}}
@@ -89,6 +97,8 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_channels_are_isolated(self) -> None:
+        """A message goes only to its own channel; channels are read in any order."""
+
         async def body(layer: Any) -> None:
             first, second = self.name("iso-a"), self.name("iso-b")
             await layer.send(first, {"type": "test.to-first"})
@@ -99,6 +109,8 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_fifo_single_sender(self) -> None:
+        """One sender's messages on one channel are received in the order sent."""
+
         async def body(layer: Any) -> None:
             channel = self.name("fifo")
             for index in range(50):
@@ -109,6 +121,7 @@ class ChannelTests(Harness):
         self.run(body, capacity=100)
 
     def test_fifo_per_sender_under_concurrent_senders(self) -> None:
+        """With concurrent senders, each sender's messages arrive complete and in its order."""
         senders, per_sender = 4, 40
 
         async def body(layer: Any) -> None:
@@ -132,6 +145,7 @@ class ChannelTests(Harness):
         self.run(body, capacity=senders * per_sender + 10)
 
     def test_single_reader_among_concurrent_receivers(self) -> None:
+        """With many concurrent receivers, each message reaches exactly one of them."""
         receivers, total = 8, 120
 
         async def body(layer: Any) -> None:
@@ -169,6 +183,7 @@ class ChannelTests(Harness):
         self.run(body, capacity=total + 10)
 
     def test_large_message_is_accepted(self) -> None:
+        """A message of just under 1 MiB arrives whole (claim ``large_messages``)."""
         self.require("large_messages")
 
         async def body(layer: Any) -> None:
@@ -183,6 +198,7 @@ class ChannelTests(Harness):
         self.run(body)
 
     def test_oversized_message_is_delivered_whole_or_refused(self) -> None:
+        """A 4 MiB message is delivered whole or refused with MessageTooLarge, never cut."""
         self.require("large_messages")
 
         async def body(layer: Any) -> None:

@@ -90,6 +90,7 @@ class CrossProcessTests(Harness):
     __test__ = False
 
     def test_two_layer_objects_share_channels(self) -> None:
+        """A message sent through one layer object is received through another."""
         self.require("cross_process")
 
         async def body(layer: Any) -> None:
@@ -119,6 +120,7 @@ class CrossProcessTests(Harness):
         assert echo["pid"] != os.getpid(), "the echo came from this process, not the peer"
 
     def test_cross_process_normal_channel(self) -> None:
+        """A normal channel carries messages to and from another OS process."""
         self.require("cross_process")
 
         async def body(layer: Any) -> None:
@@ -131,6 +133,7 @@ class CrossProcessTests(Harness):
         self.run(body)
 
     def test_cross_process_process_local_channel(self) -> None:
+        """Process-local channels reach another process, whose names differ from ours."""
         self.require("cross_process", "process_local")
 
         async def body(layer: Any) -> None:
@@ -151,6 +154,7 @@ class CrossProcessTests(Harness):
         self.run(body)
 
     def test_cross_process_group(self) -> None:
+        """group_send() reaches a member channel held by another OS process."""
         self.require("cross_process", "groups")
 
         async def body(layer: Any) -> None:

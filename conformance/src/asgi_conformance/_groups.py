@@ -18,6 +18,7 @@ class GroupTests(Harness):
     __test__ = False
 
     def test_group_send_reaches_every_member(self) -> None:
+        """group_send() delivers the message to every member channel."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -32,6 +33,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_send_to_many_members(self) -> None:
+        """group_send() to a 200-member group reaches every member."""
         self.require("groups")
         count = 200
 
@@ -49,6 +51,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_members_get_independent_messages(self) -> None:
+        """Members get independent copies: mutating one (or the original) changes no other."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -65,6 +68,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_add_twice_delivers_once(self) -> None:
+        """Adding a channel to a group twice still delivers each group_send once."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -79,6 +83,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_discard_stops_delivery(self) -> None:
+        """A discarded member gets no more group messages; the others still do."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -94,6 +99,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_discard_of_unknown_member_or_group_is_fine(self) -> None:
+        """Discarding a non-member, or from an unknown group, is not an error."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -105,6 +111,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_send_to_empty_or_unknown_group_is_fine(self) -> None:
+        """group_send() to an unknown or emptied group is not an error."""
         self.require("groups")
 
         async def body(layer: Any) -> None:
@@ -117,6 +124,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_invalid_group_names_are_rejected(self) -> None:
+        """Bad group names raise InvalidGroupName; the layer keeps serving the good ones."""
         self.require("groups")
         bad_groups: list[Any] = ["", "with space", "bang!", "a" * 100, 7, None]
 
@@ -141,6 +149,7 @@ class GroupTests(Harness):
         self.run(body)
 
     def test_group_membership_expires(self) -> None:
+        """Membership ends after ``group_expiry``: later group_sends skip it."""
         self.require("groups", "group_expiry")
 
         async def body(layer: Any) -> None:

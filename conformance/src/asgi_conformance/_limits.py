@@ -20,6 +20,7 @@ class LimitTests(Harness):
     __test__ = False
 
     def test_send_raises_channel_full_at_capacity(self) -> None:
+        """send() to a channel at capacity raises ChannelFull; a receive makes room."""
         self.require("capacity")
 
         async def body(layer: Any) -> None:
@@ -36,6 +37,7 @@ class LimitTests(Harness):
         self.run(body, capacity=3)
 
     def test_channel_capacity_glob_and_regex_patterns(self) -> None:
+        """``channel_capacity`` glob and regex patterns set per-channel limits."""
         self.require("capacity", "channel_capacity")
         small, tiny, other = self.name("small"), self.name("tiny"), self.name("other")
         patterns = {
@@ -55,6 +57,7 @@ class LimitTests(Harness):
         self.run(body, capacity=4, channel_capacity=patterns)
 
     def test_group_send_skips_full_members_without_raising(self) -> None:
+        """group_send() skips a full member without raising, and still reaches the others."""
         self.require("groups", "capacity")
 
         async def body(layer: Any) -> None:
@@ -73,6 +76,7 @@ class LimitTests(Harness):
         self.run(body, capacity=2)
 
     def test_queued_messages_expire(self) -> None:
+        """A message left unreceived past ``expiry`` is never delivered."""
         self.require("expiry")
 
         async def body(layer: Any) -> None:
@@ -85,6 +89,7 @@ class LimitTests(Harness):
         self.run(body, expiry=self.expiry_seconds)
 
     def test_messages_live_until_their_expiry(self) -> None:
+        """A message is still delivered before its ``expiry`` has passed."""
         self.require("expiry")
 
         async def body(layer: Any) -> None:
@@ -97,6 +102,7 @@ class LimitTests(Harness):
         self.run(body, expiry=self.expiry_seconds * 10)
 
     def test_expired_messages_free_capacity(self) -> None:
+        """Expired messages stop counting against a channel's capacity."""
         self.require("expiry", "capacity")
 
         # Twice the smallest expiry: the second send must land before the first
@@ -115,6 +121,7 @@ class LimitTests(Harness):
         self.run(body, expiry=expiry, capacity=1)
 
     def test_flush_empties_channels_and_groups(self) -> None:
+        """flush() drops queued messages and group memberships."""
         self.require("flush")
 
         async def body(layer: Any) -> None:
@@ -133,6 +140,8 @@ class LimitTests(Harness):
         self.run(body)
 
     def test_close_is_idempotent_and_a_new_layer_works(self) -> None:
+        """close() may be called twice, and a new layer object works afterwards."""
+
         async def body(layer: Any) -> None:
             await layer.close()
             await layer.close()

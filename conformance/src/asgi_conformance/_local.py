@@ -21,6 +21,8 @@ class LocalChannelTests(Harness):
     __test__ = False
 
     def test_new_channel_names_are_valid_and_unique(self) -> None:
+        """new_channel() names are valid channel names, unique, and keep a given prefix."""
+
         async def body(layer: Any) -> None:
             names = [await layer.new_channel() for _ in range(500)]
             names += [await layer.new_channel("conformance.custom.") for _ in range(100)]
@@ -33,6 +35,7 @@ class LocalChannelTests(Harness):
         self.run(body)
 
     def test_new_channel_names_have_the_process_local_format(self) -> None:
+        """new_channel() names are ``<prefix>.<owner>!<local>``, one owner per layer object."""
         self.require("process_local")
 
         async def body(layer: Any) -> None:
@@ -58,6 +61,8 @@ class LocalChannelTests(Harness):
         self.run(body)
 
     def test_new_channel_can_be_used(self) -> None:
+        """A channel from new_channel() can be sent to and received from."""
+
         async def body(layer: Any) -> None:
             channel = await layer.new_channel()
             await layer.send(channel, {"type": "test.new"})
@@ -66,6 +71,7 @@ class LocalChannelTests(Harness):
         self.run(body)
 
     def test_process_local_channels_are_demultiplexed(self) -> None:
+        """Process-local channels of one owner each get only their own messages, in order."""
         self.require("process_local")
 
         async def body(layer: Any) -> None:
@@ -83,6 +89,7 @@ class LocalChannelTests(Harness):
         self.run(body)
 
     def test_concurrent_receives_on_many_process_local_channels(self) -> None:
+        """Concurrent receives on 20 process-local channels each get their own message."""
         self.require("process_local")
 
         async def body(layer: Any) -> None:
@@ -100,6 +107,7 @@ class LocalChannelTests(Harness):
         self.run(body)
 
     def test_process_local_message_survives_a_cancelled_receive(self) -> None:
+        """After a cancelled receive, a process-local channel's messages wait for the next."""
         self.require("process_local", "cancel_safe")
 
         async def body(layer: Any) -> None:

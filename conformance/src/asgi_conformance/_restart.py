@@ -107,6 +107,7 @@ class BrokerRestartTests(Harness):
         )
 
     def test_layer_recovers_by_itself_after_a_broker_restart(self) -> None:
+        """After a broker restart under traffic, the same layer object recovers unaided."""
         self.require("restartable")
 
         async def body(watch: LoopWatch) -> None:

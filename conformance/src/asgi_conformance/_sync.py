@@ -58,6 +58,8 @@ class SyncUsageTests(Harness):
             raise errors[0]
 
     def test_sync_calls_deliver_in_order_exactly_once(self) -> None:
+        """Successive async_to_sync send/receive calls deliver each message once, in order."""
+
         def body(layer: Any) -> None:
             channel = self.name("sync")
             for n in range(3):
@@ -72,6 +74,7 @@ class SyncUsageTests(Harness):
             self._sync_cleanup(layer)
 
     def test_sync_group_calls_deliver_in_order_exactly_once(self) -> None:
+        """Successive async_to_sync group_send calls reach a member once each, in order."""
         self.require("groups", "process_local")
 
         def body(layer: Any) -> None:
@@ -92,6 +95,7 @@ class SyncUsageTests(Harness):
 
     @pytest.mark.parametrize("kind", ["process_local", "normal"])
     def test_sync_group_calls_reach_each_kind_of_channel_once(self, kind: str) -> None:
+        """Re-joining before each sync group_send still delivers each message once."""
         # Joining again on every call, as a sync consumer's handler might: each
         # group_send is still delivered once, and nothing is left over afterwards.
         self.require("groups", *(["process_local"] if kind == "process_local" else []))
@@ -123,6 +127,7 @@ class SyncUsageTests(Harness):
         return False
 
     def test_sync_sender_and_receiver_in_different_threads(self) -> None:
+        """What sync calls in one thread send, sync calls in another receive, in order."""
         layer = self._sync_layer()
         channel = self.name("syncpair")
         received: list[dict[str, Any]] = []

@@ -78,6 +78,8 @@ class TeardownTests(Harness):
             pytest.fail(f"{what} did not return within {self.close_timeout} s: it hangs")
 
     def test_close_racing_send_group_send_and_receive_leaves_nothing_behind(self) -> None:
+        """close() racing live calls returns, ends each call clearly, and leaves no task behind."""
+
         async def body(watch: LoopWatch) -> None:
             for index, point in enumerate(_CLOSE_POINTS):
                 await self._race_close(watch, point, settle=index % 2 == 0)

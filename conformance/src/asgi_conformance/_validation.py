@@ -18,6 +18,7 @@ class ValidationTests(Harness):
     __test__ = False
 
     def test_invalid_channel_names_are_rejected(self) -> None:
+        """send() to a bad channel name raises InvalidChannelName, a TypeError."""
         bad_names: list[Any] = ["", "has space", "ünicode", "a" * 100, "two!bang!s", 42, None]
 
         async def body(layer: Any) -> None:
@@ -33,6 +34,8 @@ class ValidationTests(Harness):
         self.run(body)
 
     def test_invalid_receive_names_are_rejected(self) -> None:
+        """receive() from a bad channel name raises InvalidChannelName."""
+
         async def body(layer: Any) -> None:
             for bad in ["", "white space", "a" * 100]:
                 with pytest.raises(InvalidChannelName):
@@ -41,6 +44,7 @@ class ValidationTests(Harness):
         self.run(body)
 
     def test_invalid_messages_are_rejected_and_nothing_is_lost(self) -> None:
+        """A non-dict message raises InvalidMessage (a TypeError); queued ones stay."""
         bad_messages: list[Any] = [None, "text", [("type", "x")], b"bytes", {1: "int key"}]
 
         async def body(layer: Any) -> None:

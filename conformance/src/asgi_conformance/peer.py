@@ -71,6 +71,12 @@ async def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse *argv* (``sys.argv[1:]`` when None), then run the peer until it is stopped.
+
+    Returns 0 once ``conformance.stop`` arrived or ``--lifetime`` ran out. A missing
+    required option or a ``--layer-kwargs`` that is not a JSON object exits with status 2
+    (argparse's usage error); errors building or using the layer propagate.
+    """
     parser = argparse.ArgumentParser(prog="python -m asgi_conformance.peer")
     parser.add_argument("--layer-path", required=True)
     parser.add_argument("--layer-kwargs", default="{}", help="JSON object")

@@ -21,6 +21,12 @@ given), `obs: ...` (the spec leaves a choice; what the server did).
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Merge the ``--server-report`` files of *argv* into ``--out`` and rewrite it; returns 0.
+
+    Columns of servers named in the reports are replaced, the others kept from the
+    existing file, and so is its preamble (``DEFAULT_PREAMBLE`` for a new file); missing
+    parent directories are created. Unreadable report files raise.
+    """
     parser = argparse.ArgumentParser(prog="python -m asgi_conformance.server.matrix")
     parser.add_argument("--out", required=True, type=Path, help="the Markdown file to write")
     parser.add_argument("reports", nargs="*", type=Path, help="--server-report JSON files")

@@ -23,6 +23,13 @@ USAGE = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the kit's ``--server-*`` options, in their own group of ``pytest --help``.
+
+    One ``--server-cmd`` (the server to test) plus one ``--server-<kind>-cmd`` per other
+    command the kit can use, the claimed features, the server's configured limits, its
+    label and the JSON results path. None of them is required here: ``server_kit`` fails
+    the checks that need it when ``--server-cmd`` is missing.
+    """
     group = parser.getgroup("asgi-conformance-server", "ASGI server conformance kit")
     for kind, meaning in COMMANDS.items():
         option = "--server-cmd" if kind == "main" else f"--server-{kind.replace('_', '-')}-cmd"
@@ -56,6 +63,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def options_from(config: pytest.Config) -> KitOptions:
+    """The kit's settings, read from the ``--server-*`` options of *config*.
+
+    Only the commands that were given are kept; ``--server-claims`` is split on commas.
+    Raises ``ValueError`` naming any claim the kit does not know.
+    """
     commands = {
         kind: str(value) for kind in COMMANDS if (value := config.getoption(f"server_{kind}_cmd"))
     }
@@ -71,6 +83,12 @@ def options_from(config: pytest.Config) -> KitOptions:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """With ``--server-report PATH``, register the writer of the JSON results file.
+
+    The file records each check's outcome under ``--server-name`` with the commands,
+    claims and body limit used (the input of ``asgi_conformance.server.matrix``). Without
+    the option nothing is registered. An unknown claim raises ``ValueError``.
+    """
     report = config.getoption("server_report", None)
     if report:
         options = options_from(config)

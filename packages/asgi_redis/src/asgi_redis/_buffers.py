@@ -39,15 +39,31 @@ class BoundedQueue:
 
     @property
     def maxsize(self) -> int:
+        """How many messages this channel's buffer holds before dropping the oldest.
+
+        The layer's ``capacity`` for the channel (``channel_capacity`` patterns apply),
+        read at every access, so it follows the layer's configuration.
+        """
         return self._inbound.capacity(self._channel)
 
     def qsize(self) -> int:
+        """The number of messages buffered for this channel right now.
+
+        Messages past their expiry still count until a ``get_nowait()``, a ``receive()``
+        or an occasional sweep (run by a later push) drops them, so this is an upper bound on what
+        ``get_nowait()`` can return.
+        """
         return self._inbound.buffered(self._channel)
 
     def empty(self) -> bool:
+        """Whether nothing is buffered for this channel (``qsize() == 0``)."""
         return self.qsize() == 0
 
     def full(self) -> bool:
+        """Whether the buffer is at ``maxsize``: a ``put_nowait()`` now drops the oldest.
+
+        Unlike ``asyncio.Queue.full()``, a full buffer never refuses a message.
+        """
         return self.qsize() >= self.maxsize
 
     def put_nowait(self, message: Any) -> None:
@@ -57,6 +73,11 @@ class BoundedQueue:
         self._inbound.push(channel, non_local_name(channel), deadline, Ready(message))
 
     def get_nowait(self) -> Any:
+        """Remove and return the oldest unexpired message buffered for this channel.
+
+        Expired messages met on the way are dropped (and counted as expired by the layer).
+        Raises ``asyncio.QueueEmpty`` when no unexpired message is buffered; never waits.
+        """
         entry = self._inbound.take(self._channel)
         if entry is None:
             raise asyncio.QueueEmpty

@@ -112,6 +112,13 @@ class BaseMessageSerializer(abc.ABC):
         """The format: bytes back to the message (extra arguments go to its decoder)."""
 
     def serialize(self, message: Any) -> bytes:
+        """The bytes to store for *message*: ``as_bytes``, encrypted, then prefixed.
+
+        With ``symmetric_encryption_keys`` the format's bytes become a Fernet token made with
+        the first key; with ``random_prefix_length`` that many random bytes go in front (so
+        equal messages never store equal bytes). ``deserialize`` undoes both. Errors of
+        ``as_bytes`` (``InvalidMessage`` for values the format cannot carry) propagate.
+        """
         data = self.as_bytes(message)
         if self.crypter is not None:
             data = self.crypter.encrypt(data)

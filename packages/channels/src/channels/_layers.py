@@ -90,6 +90,10 @@ class ChannelLayerManager:
 
     @property
     def configs(self) -> Mapping[str, Any]:
+        """``settings.CHANNEL_LAYERS``, read on each access (``{}`` when it is not set).
+
+        Raises ``InvalidChannelLayerError`` when the setting is not a mapping.
+        """
         return _settings_channel_layers()
 
     def make_backend(self, name: str) -> Any:

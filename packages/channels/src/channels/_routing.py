@@ -216,6 +216,10 @@ class ChannelNameRouter:
 
     @property
     def channel_names(self) -> Sequence[str]:
+        """The channel names this router has an application for, in mapping order.
+
+        A new list on each access; give the same names to ``runworker`` to serve them.
+        """
         return list(self.application_mapping)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:

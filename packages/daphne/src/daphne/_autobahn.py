@@ -259,6 +259,7 @@ class WebSocketFactory(WebSocketServerFactory):
         self.server_class = server_class
 
     def log_action(self, *args: Any) -> None:
+        """Pass ``(protocol, action, details)`` on to the owning server's ``log_action``."""
         self.server_class.log_action(*args)
 
 

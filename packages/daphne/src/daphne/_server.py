@@ -37,6 +37,11 @@ class HTTPFactory(protocol.ServerFactory):
         return Http1Protocol(self.server)
 
     def acceptableProtocols(self) -> list[bytes]:
+        """The ALPN protocols offered to TLS clients, most preferred first.
+
+        ``[b"h2", b"http/1.1"]`` when the HTTP/2 extra (``h2``) is installed, else only
+        ``[b"http/1.1"]``; Twisted calls it (``IProtocolNegotiationFactory``) per TLS port.
+        """
         from ._http2 import h2_available
 
         return [b"h2", b"http/1.1"] if h2_available() else [b"http/1.1"]
@@ -219,6 +224,12 @@ class Server:
         )
 
     def log_app_error(self, scope: Scope, exc: BaseException | None) -> None:
+        """Log, on the ``daphne.server`` logger at ERROR, that an application instance failed.
+
+        *exc* is what the instance raised, with its traceback; ``None`` means it returned
+        without completing the response it owed (the protocol then answers or aborts the
+        connection itself). The message names the scope's type and path. Never raises.
+        """
         if exc is None:
             logger.error(
                 "Application instance for %s %s returned without completing its response",

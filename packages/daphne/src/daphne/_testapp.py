@@ -58,10 +58,21 @@ class TestApplication:
 
     @classmethod
     def save_setup(cls, response_messages: list[Message]) -> None:
+        """Queue *response_messages* as the replies to the next message the app receives.
+
+        Written to ``setup_storage`` (a pickle file, replaced atomically), so the parent
+        process calls it and the server process reads it; a second call before the app
+        received anything replaces the first list. The messages must be picklable.
+        """
         _dump(cls.setup_storage, {"response_messages": response_messages})
 
     @classmethod
     def load_setup(cls) -> dict[str, Any]:
+        """The queued replies, as ``{"response_messages": [...]}``.
+
+        An empty list when nothing is queued (no setup file); the file is not removed
+        (``delete_setup`` does that).
+        """
         try:
             return _load(cls.setup_storage)
         except FileNotFoundError:
@@ -69,22 +80,45 @@ class TestApplication:
 
     @classmethod
     def save_result(cls, scope: Scope, messages: list[Message]) -> None:
+        """Record *scope* and every message received so far, as ``{"scope", "messages"}``.
+
+        Replaces the previous record in ``result_storage``; the app calls it holding its
+        lock, after each message, so ``load_result`` always sees a whole record.
+        """
         _dump(cls.result_storage, {"scope": scope, "messages": messages})
 
     @classmethod
     def save_exception(cls, exception: BaseException) -> None:
+        """Record that the app failed with *exception*, as ``{"exception": exception}``.
+
+        Replaces any recorded scope and messages; ``DaphneTestingInstance.get_received``
+        re-raises it in the test process. The exception must be picklable.
+        """
         _dump(cls.result_storage, {"exception": exception})
 
     @classmethod
     def load_result(cls) -> dict[str, Any]:
+        """The latest record: ``{"scope", "messages"}`` or ``{"exception"}``.
+
+        Raises ``FileNotFoundError`` when the app has recorded nothing since the last
+        ``delete_result``.
+        """
         return _load(cls.result_storage)
 
     @classmethod
     def delete_setup(cls) -> None:
+        """Forget the queued replies (the app does this once it has sent them).
+
+        Does nothing when none are queued.
+        """
         _remove(cls.setup_storage)
 
     @classmethod
     def delete_result(cls) -> None:
+        """Forget the recorded result, so the next ``load_result`` sees only new traffic.
+
+        Does nothing when there is none.
+        """
         _remove(cls.result_storage)
 
 
@@ -143,6 +177,12 @@ class BaseDaphneTestingInstance:
         return state
 
     def get_application(self) -> Any:
+        """The ASGI application to serve, called in the server process.
+
+        Returns the ``application`` given to the constructor; override it to build the
+        application in the child instead (under the ``spawn`` start method the bound method
+        is pickled with this instance, so the instance must be picklable).
+        """
         return self.application
 
     def server_kwargs(self) -> dict[str, Any]:
@@ -216,6 +256,11 @@ class BaseDaphneTestingInstance:
         """Called in the server process after it stopped serving."""
 
     def get_received(self) -> Any:
+        """What the served application received; ``None`` here, as nothing records it.
+
+        Subclasses whose application records its traffic return it (see
+        ``DaphneTestingInstance.get_received``).
+        """
         return None
 
 

@@ -49,6 +49,12 @@ class AccessLogGenerator:
         ident: str | None = None,
         user: str | None = None,
     ) -> None:
+        """Write one common-log-format line to ``stream`` and flush it.
+
+        ``host ident user [date] "request" status length``, with ``-`` for each of
+        *ident*, *user*, *status* and *length* that is not given (or is 0); *date* is
+        formatted as ``%d/%b/%Y:%H:%M:%S`` without a zone. Errors of the stream propagate.
+        """
         self.stream.write(
             '{} {} {} [{}] "{}" {} {}\n'.format(
                 host,

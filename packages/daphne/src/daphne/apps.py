@@ -9,6 +9,13 @@ __all__ = ["DaphneConfig"]
 
 
 class DaphneConfig(AppConfig):
+    """The ``daphne`` app: its ``runserver`` command replaces Django's.
+
+    ``ready()`` registers the ``daphne.E001`` system check, an error when ``daphne`` is
+    listed after ``django.contrib.staticfiles`` in INSTALLED_APPS (the later app's
+    ``runserver`` would be the one Django runs).
+    """
+
     name = "daphne"
     verbose_name = "Daphne"
 

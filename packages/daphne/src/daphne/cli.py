@@ -76,6 +76,11 @@ class CommandLineInterface:
 
     @classmethod
     def entrypoint(cls) -> None:
+        """The ``daphne`` console script: run ``sys.argv[1:]`` on a new instance.
+
+        A usage error found after parsing (an ``argparse.ArgumentError`` from ``run``) is
+        printed with the usage line and exits with status 2, as argparse's own errors do.
+        """
         cli = cls()
         try:
             cli.run(sys.argv[1:])

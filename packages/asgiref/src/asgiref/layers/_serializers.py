@@ -31,9 +31,11 @@ _BYTES_TAG = "__asgi_bytes__"
 class Serializer(Protocol):
     """Turns messages into bytes and back."""
 
-    def serialize(self, message: dict[str, Any]) -> bytes: ...
+    def serialize(self, message: dict[str, Any]) -> bytes:
+        """The bytes that stand for *message*; ``InvalidMessage`` if it cannot be encoded."""
 
-    def deserialize(self, data: bytes) -> dict[str, Any]: ...
+    def deserialize(self, data: bytes) -> dict[str, Any]:
+        """The message that ``serialize`` turned into *data*, equal to the one given."""
 
 
 def _explain(message: dict[str, Any], error: Exception) -> InvalidMessage:
@@ -60,6 +62,11 @@ class MsgPackSerializer:
         self._unpackb = msgpack.unpackb
 
     def serialize(self, message: dict[str, Any]) -> bytes:
+        """*message* as msgpack, ``bytes`` as bin and ``str`` as str.
+
+        Raises ``InvalidMessage`` naming the key whose value msgpack cannot carry (an
+        object, an integer beyond 64 bits...).
+        """
         try:
             data: bytes = self._packb(message, use_bin_type=True)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -67,6 +74,11 @@ class MsgPackSerializer:
         return data
 
     def deserialize(self, data: bytes) -> dict[str, Any]:
+        """The message packed in *data*: strings as ``str``, binary as ``bytes``.
+
+        Non-string map keys are allowed (``strict_map_key=False``); malformed data raises
+        msgpack's own errors.
+        """
         result: dict[str, Any] = self._unpackb(data, raw=False, strict_map_key=False)
         return result
 
@@ -87,6 +99,11 @@ class JSONSerializer:
     """Compact UTF-8 JSON; bytes values survive as tagged base64."""
 
     def serialize(self, message: dict[str, Any]) -> bytes:
+        """*message* as compact UTF-8 JSON; each ``bytes`` value becomes tagged base64.
+
+        Raises ``InvalidMessage`` naming the key whose value JSON cannot carry (an
+        object, NaN or an infinity).
+        """
         try:
             text = json.dumps(
                 message, default=_json_default, separators=(",", ":"), allow_nan=False
@@ -96,6 +113,10 @@ class JSONSerializer:
         return text.encode("utf-8")
 
     def deserialize(self, data: bytes) -> dict[str, Any]:
+        """The message in the JSON *data*, with the tagged base64 values back as ``bytes``.
+
+        Malformed JSON raises ``json.JSONDecodeError``.
+        """
         result: dict[str, Any] = json.loads(data, object_hook=_json_hook)
         return result
 

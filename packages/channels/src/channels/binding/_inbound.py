@@ -75,6 +75,10 @@ class WebsocketBinding(Binding, AsyncJsonWebsocketConsumer):
         await self.send_json({"reply": action, "pk": pk})
 
     def editable_fields(self) -> list[str]:
+        """The fields a client may write: ``field_names()`` that are editable in the model.
+
+        A create or update naming any other field is refused with a ``BindingError``.
+        """
         assert self.model is not None
         editable = {f.name for f in self.model._meta.get_fields() if getattr(f, "editable", False)}
         return [name for name in self.field_names() if name in editable]

@@ -41,6 +41,11 @@ class AsyncHttpConsumer(AsyncConsumer):
 
     @property
     def response_state(self) -> HttpResponseState:
+        """How far this request's response got: ``PENDING``, ``STARTED`` or ``COMPLETE``.
+
+        ``send_headers`` moves it from PENDING to STARTED and the last ``send_body`` (no
+        ``more_body``) to COMPLETE; sending out of that order raises ``RuntimeError``.
+        """
         return self._response
 
     async def send_headers(self, *, status: int = 200, headers: HeaderInput = None) -> None:

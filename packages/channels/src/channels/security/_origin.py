@@ -148,6 +148,11 @@ class OriginValidator:
 
     @property
     def allowed_origins(self) -> Sequence[str]:
+        """The origin patterns connections are checked against, read on each access.
+
+        The list given to the constructor; for ``AllowedHostsOriginValidator`` the current
+        ``settings.ALLOWED_HOSTS`` (in DEBUG with it empty, the local hosts Django allows).
+        """
         return self._allowed()
 
     def valid_origin(self, origin: SplitResult | None) -> bool:

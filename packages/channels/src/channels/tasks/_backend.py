@@ -55,6 +55,15 @@ KNOWN_OPTIONS = {
 
 
 class ChannelLayerBackend(BaseTaskBackend):
+    """Django's task backend that sends each enqueued task over a channel layer.
+
+    ``OPTIONS``: ``CHANNEL_LAYER`` (the ``CHANNEL_LAYERS`` alias, ``"default"`` if unset)
+    and ``RESULT_DATABASE`` (a ``DATABASES`` alias for the result store; without it results
+    cannot be fetched). Each of ``QUEUES`` becomes the channel ``tasks.<queue>`` that
+    ``runworker --tasks`` reads. Unknown options or invalid queue names raise
+    ``ImproperlyConfigured``. Delivery is at most once; priorities are not supported.
+    """
+
     supports_defer = True
     supports_async_task = True
     supports_priority = False

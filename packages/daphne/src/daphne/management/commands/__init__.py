@@ -1,0 +1,1 @@
+"""``runserver``: Django's development server, replaced by one that serves ASGI with daphne."""

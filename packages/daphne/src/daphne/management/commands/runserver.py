@@ -46,6 +46,16 @@ def get_default_application() -> Any:
 
 
 class Command(RunserverCommand):
+    """``manage.py runserver`` on daphne: Django's command, its options and its autoreload,
+    serving ``settings.ASGI_APPLICATION`` (HTTP and WebSocket) instead of WSGI.
+
+    Every daphne server option is accepted too (``--help`` lists them), and only the typed
+    ones reach the server. ``--noasgi`` falls back to Django's WSGI runserver. Set
+    ``daphne_server_cls`` on a subclass to run a ``daphne.server.Server`` subclass.
+    An ``ASGI_APPLICATION`` that cannot be imported is a ``CommandError`` before anything
+    starts.
+    """
+
     protocol = "http"
     daphne_server_cls: Any = None  # a Server subclass to use instead of daphne.server.Server
     # Set by RunserverCommand.handle from the addrport argument.
@@ -124,6 +134,15 @@ class Command(RunserverCommand):
             raise CommandError(str(exc)) from exc
 
     def inner_run(self, *args: Any, **options: Any) -> None:
+        """Run the checks, print the banner, and serve until the server stops.
+
+        Called by Django's ``runserver`` (in the reloader's child process when autoreload is
+        on). Serves ``get_application(options)`` on ``addr:port`` with daphne's own signal
+        handlers unless the reloader runs, and logs each request through ``log_action``. A
+        server that failed to start (``startup_error``, e.g. the port is taken) is reported
+        on stderr and ends the process with status 1; with ``--noasgi`` this is Django's
+        ``inner_run``.
+        """
         if not options.get("use_asgi", True):
             super().inner_run(*args, **options)
             return
@@ -174,6 +193,13 @@ class Command(RunserverCommand):
         )
 
     def get_application(self, options: dict[str, Any]) -> Any:
+        """The ASGI application to serve, as a single callable.
+
+        ``get_default_application()``, wrapped in Django's ``ASGIStaticFilesHandler`` when
+        ``django.contrib.staticfiles`` is installed and static files are served: in DEBUG,
+        or with ``--insecure``, and not with ``--nostatic``. Raises ``ImproperlyConfigured``
+        if ``ASGI_APPLICATION`` cannot be imported.
+        """
         from asgiref.compatibility import guarantee_single_callable
 
         application = get_default_application()
