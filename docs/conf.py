@@ -26,6 +26,7 @@ extensions = [
     "sphinx.ext.graphviz",
     "djangosetup",  # before autodoc imports anything: configures Django for channels/daphne
     "apiref",  # generates reference/api/*.rst and warns on undocumented public names
+    "benchcharts",  # bench-chart: SVG bar charts drawn from the README benchmark tables
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
