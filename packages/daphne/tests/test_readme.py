@@ -37,3 +37,14 @@ def test_readme_python_api_example_names_real_api():
     namespace = {}
     exec(block.replace(".run()", ""), {"application": lambda *a: None}, namespace)
     assert namespace["Server"].__module__ == "daphne._server"
+
+
+def test_readme_django_settings_put_daphne_before_staticfiles():
+    # The third block is the settings fragment of the "Django" section (the docs site shows
+    # it): its order is the one the daphne.E001 check asks for.
+    block = python_blocks()[2]
+    namespace = {}
+    exec(block, {}, namespace)
+    apps = namespace["INSTALLED_APPS"]
+    assert apps.index("daphne") < apps.index("django.contrib.staticfiles")
+    assert namespace["ASGI_APPLICATION"] == "mysite.asgi.application"
