@@ -173,3 +173,22 @@ def test_a_loop_closed_by_hand_closes_the_layers_state_first(
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
     assert _connected_clients(redis_url, prefix) == 0
     assert loop.is_closed()
+
+
+def test_a_burst_over_sentinel_waits_for_a_free_connection(
+    sentinel_setup: dict[str, Any], prefix: str
+) -> None:
+    """More concurrent commands than ``max_connections`` wait for a connection on Sentinel,
+    as on a single server, instead of failing with "Too many connections"."""
+    host = {**sentinel_setup, "max_connections": 2}
+    layer = RedisChannelLayer(hosts=[host], prefix=prefix)
+
+    async def burst() -> list[Any]:
+        names = [await layer.new_channel() for _ in range(10)]
+        await asyncio.gather(*(layer.send(n, {"type": "b", "n": i}) for i, n in enumerate(names)))
+        got = await asyncio.gather(*(asyncio.wait_for(layer.receive(n), 10) for n in names))
+        await layer.flush()
+        await layer.close()
+        return [m["n"] for m in got]
+
+    assert asyncio.run(burst()) == list(range(10))

@@ -19,7 +19,7 @@ from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
@@ -29,7 +29,7 @@ from ._hosts import HostSpec
 from ._keys import bucket_base
 from ._scripts import LuaScript
 
-__all__ = ["Lease", "Shard", "ShardClient", "connect_shards", "read_reply"]
+__all__ = ["BlockingSentinelPool", "Lease", "Shard", "ShardClient", "connect_shards", "read_reply"]
 
 #: Used for a reply when the connection's options set no socket_timeout.
 _DEFAULT_REPLY_TIMEOUT = 5.0
@@ -100,6 +100,16 @@ def _direct(connection: AbstractConnection) -> tuple[float | None, float]:
 
 def _restore(connection: AbstractConnection, saved: float | None) -> None:
     connection.socket_timeout = saved
+
+
+class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):  # type: ignore[misc]
+    """The Sentinel master's pool, waiting for a free connection like the other topologies'.
+
+    redis-py's Sentinel pool fails at once with "Too many connections" when every connection
+    is checked out; a burst (readers of many channels, a flush behind them) then fails on
+    Sentinel where it waits on a single server. Same limits: ``max_connections`` and
+    ``timeout`` as ``BlockingConnectionPool`` reads them.
+    """
 
 
 @dataclass
@@ -200,7 +210,9 @@ class ShardClient:
             self._sentinel = Sentinel(  # type: ignore[no-untyped-call]
                 list(spec.sentinels), sentinel_kwargs=dict(spec.sentinel_kwargs), **options
             )
-            client = self._sentinel.master_for(str(spec.master_name))
+            client = self._sentinel.master_for(
+                str(spec.master_name), connection_pool_class=BlockingSentinelPool
+            )
             self._pool = client.connection_pool
             return client
         if spec.url is not None:
