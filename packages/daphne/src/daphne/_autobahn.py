@@ -17,7 +17,6 @@ from autobahn.websocket.protocol import WebSocketProtocol
 
 from ._autobahn_fence import check_autobahn
 
-check_autobahn()  # fail at import, naming what is missing, not mid-frame later
 if TYPE_CHECKING:
     from ._server import Server
 
@@ -264,6 +263,9 @@ class WebSocketFactory(WebSocketServerFactory):
 
 
 def build_autobahn_factory(server: Server) -> Any:
+    # Once per server, before the first connection: an Autobahn without what daphne relies on
+    # fails here, naming what is missing, not mid-frame later (and not at import time).
+    check_autobahn()
     config = server.config
     # Autobahn's timers (auto-ping timeouts, the closing handshake) go through txaio's one
     # global loop, which the first factory of the process fixes; a factory made earlier (by

@@ -13,8 +13,8 @@ Rules:
 * ``pyproject.toml`` bounds ``autobahn`` to ``SUPPORTED``; the bound moves only after the
   contract test (``tests/test_autobahn_fence.py``) and the WebSocket suites pass on the new
   release.
-* Importing daphne's WebSocket side with an Autobahn that lacks one of ``REQUIRED`` fails at
-  once with an ``ImportError`` naming it, instead of a connection failing mid-frame later.
+* Starting a server with an Autobahn that lacks one of ``REQUIRED`` fails at once with an
+  ``ImportError`` naming it, instead of a connection failing mid-frame later.
 """
 
 from __future__ import annotations
