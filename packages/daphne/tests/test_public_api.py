@@ -65,7 +65,7 @@ def test_importing_public_modules_installs_no_reactor_and_no_loop():
     code = (
         "import sys, asyncio, warnings\n"
         "import daphne, daphne.server, daphne.cli, daphne.testing, daphne.access, "
-        "daphne.endpoints, daphne._http1, daphne._websocket, daphne._http2, "
+        "daphne.endpoints, daphne._connection, daphne._websocket, daphne._http2, "
         "daphne.http_protocol, daphne.ws_protocol, daphne.utils\n"
         "assert 'twisted.internet.reactor' not in sys.modules, 'reactor installed at import'\n"
         "import asyncio.events\n"

@@ -8,7 +8,7 @@ Autobahn pays even with debug logging off.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -16,9 +16,7 @@ from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflat
 from autobahn.websocket.protocol import WebSocketProtocol
 
 from ._autobahn_fence import check_autobahn
-
-if TYPE_CHECKING:
-    from ._server import Server
+from ._context import ServerContext
 
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
@@ -253,7 +251,7 @@ class WebSocketFactory(WebSocketServerFactory):
 
     protocol = _AutobahnSide
 
-    def __init__(self, server_class: Server, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, server_class: ServerContext, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
         self.server_class = server_class
 
@@ -262,7 +260,7 @@ class WebSocketFactory(WebSocketServerFactory):
         self.server_class.log_action(*args)
 
 
-def build_autobahn_factory(server: Server) -> Any:
+def build_autobahn_factory(server: ServerContext) -> Any:
     # Once per server, before the first connection: an Autobahn without what daphne relies on
     # fails here, naming what is missing, not mid-frame later (and not at import time).
     check_autobahn()

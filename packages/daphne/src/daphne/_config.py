@@ -34,8 +34,9 @@ from ._options import (
     positive_or_none,
 )
 from ._proxy import DEFAULT_TRUSTED, ProxyConfig, parse_networks
-from ._reactor import LOOPS
 
+#: The event loops ``--loop`` chooses from (``_reactor`` installs them).
+LOOPS = ("auto", "asyncio", "uvloop")
 _MIB = 1024 * 1024
 # Headings in --help and in the CLI reference, in this order.
 HTTP, WEBSOCKET, PROXY, PROCESS, LOGGING = (

@@ -35,6 +35,16 @@ _HOP_BY_HOP = frozenset(
 )
 
 
+def h2_available() -> bool:
+    """Whether the HTTP/2 extra (``h2``, ``priority``) is installed."""
+    try:
+        import h2  # noqa: F401
+        import priority  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class Sniffed(enum.Enum):
     HTTP2 = "http2"  # the preface arrived whole
     HTTP1 = "http1"  # these bytes cannot be the preface
@@ -118,6 +128,7 @@ __all__ = [
     "Sniffed",
     "UpgradeRefused",
     "body_length",
+    "h2_available",
     "settings_payload",
     "sniff",
     "stream_one_headers",

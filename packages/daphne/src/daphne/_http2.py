@@ -16,27 +16,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ._context import ServerContext, Socket, TransportInfo
 from ._flow import WriteGate
+from ._h2websocket import open_tunnel, tunnel_ended
 from ._httpcycle import HttpCycle, ResponseState
 from ._scope import RequestTargetError, build_http_scope
-from ._transport import TransportInfo
 from ._types import RawHeaders
 
-if TYPE_CHECKING:
-    from ._server import Server
-
 logger = logging.getLogger("daphne.http2")
-
-
-def h2_available() -> bool:
-    try:
-        import h2  # noqa: F401
-        import priority  # type: ignore[import-untyped]  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _request_class() -> Any:
@@ -45,7 +34,7 @@ def _request_class() -> Any:
     class AsgiRequest(http.Request):
         """One HTTP/2 stream, answered by an ASGI application instance."""
 
-        server: Server
+        server: ServerContext
         connection: H2Connection
         tunnel: Any = None  # the WebSocket of an extended CONNECT stream
 
@@ -56,8 +45,6 @@ def _request_class() -> Any:
             stream: Any = self.channel
             protocol = self.connection.channel.conn.protocols.pop(stream.streamID, None)
             if protocol is not None:
-                from ._h2websocket import open_tunnel, tunnel_ended
-
                 self.gone = False
                 self.connection.active += 1
                 self.notifyFinish().addBoth(tunnel_ended, self)
@@ -204,7 +191,7 @@ def _request_class() -> Any:
 class H2Connection:
     """The HTTP/1.1 connection's stand-in once it speaks HTTP/2: forwards to Twisted's channel."""
 
-    def __init__(self, server: Server, transport: Any, info: TransportInfo) -> None:
+    def __init__(self, server: ServerContext, transport: Any, info: TransportInfo) -> None:
         from ._h2conn import twisted_channel
 
         request_class = _request_class()
@@ -270,23 +257,24 @@ class H2Connection:
         self.transport.loseConnection()
 
 
-def switch_if_negotiated(server: Server, connection: Any, data: bytes) -> bool:
+def switch_if_negotiated(connection: Socket, data: bytes) -> bool:
     """Hand the connection to HTTP/2 if TLS negotiated ``h2``; return whether it did."""
-    if connection.info is None or not connection.info.secure:
+    if not connection.info.secure:
         return False
     if getattr(connection.transport, "negotiatedProtocol", None) != b"h2":
         return False
-    take_over(server, connection).start(data)
+    take_over(connection).start(data)
     return True
 
 
-def take_over(server: Server, connection: Any) -> H2Connection:
-    """Make an HTTP/2 connection the HTTP/1.1 connection's successor (not started yet)."""
-    connection.transport.unregisterProducer()
-    connection.head_deadline.cancel()
-    h2 = H2Connection(server, connection.transport, connection.info)
-    connection.upgraded = h2
+def take_over(connection: Socket) -> H2Connection:
+    """Make an HTTP/2 connection the connection's handler (not started yet).
+
+    Twisted's HTTP/2 channel is the transport's producer from then on (its own flow control).
+    """
+    h2 = H2Connection(connection.context, connection.transport, connection.info)
+    connection.switch_to(h2, keep_gate=False)
     return h2
 
 
-__all__ = ["H2Connection", "h2_available", "switch_if_negotiated", "take_over"]
+__all__ = ["H2Connection", "switch_if_negotiated", "take_over"]

@@ -9,10 +9,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ._config import LOOPS
+
 logger = logging.getLogger("daphne.server")
-
-
-LOOPS = ("auto", "asyncio", "uvloop")
 
 
 def uvloop_available() -> bool:

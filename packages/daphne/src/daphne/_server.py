@@ -10,9 +10,14 @@ from typing import Any
 from twisted.internet import defer, interfaces, protocol
 from zope.interface import implementer  # type: ignore[import-untyped]
 
+from ._autobahn import build_autobahn_factory
 from ._config import ServerConfig
+from ._connection import Connection
+from ._context import ActionLogger
+from ._endpoints import endpoint_from_string
+from ._h2c import h2_available
 from ._lifespan import Lifespan
-from ._serverargs import ActionLogger, server_arguments, server_signature
+from ._serverargs import server_arguments, server_signature
 from ._timeouts import TimeoutQueue
 from ._transport import close_transport
 from ._types import Application, Receive, Scope, Send
@@ -32,9 +37,7 @@ class HTTPFactory(protocol.ServerFactory):
         self.server = server
 
     def buildProtocol(self, addr: Any) -> protocol.Protocol:
-        from ._http1 import Http1Protocol
-
-        return Http1Protocol(self.server)
+        return Connection(self.server)
 
     def acceptableProtocols(self) -> list[bytes]:
         """The ALPN protocols offered to TLS clients, most preferred first.
@@ -42,8 +45,6 @@ class HTTPFactory(protocol.ServerFactory):
         ``[b"h2", b"http/1.1"]`` when the HTTP/2 extra (``h2``) is installed, else only
         ``[b"http/1.1"]``; Twisted calls it (``IProtocolNegotiationFactory``) per TLS port.
         """
-        from ._http2 import h2_available
-
         return [b"h2", b"http/1.1"] if h2_available() else [b"http/1.1"]
 
 
@@ -131,14 +132,10 @@ class Server:
         defer.ensureDeferred(self._startup()).addErrback(self._startup_failed)
 
     async def _startup(self) -> None:
-        from ._autobahn import build_autobahn_factory
-
         self.ws_factory = build_autobahn_factory(self)
         await defer.Deferred.fromFuture(asyncio.ensure_future(self.lifespan.startup()))
         if self.lifespan.supported:
             self.lifespan_state = self.lifespan.state
-        from ._endpoints import endpoint_from_string
-
         factory = HTTPFactory(self)
         self.http_factory = factory
         self.accepting = True
@@ -243,16 +240,6 @@ class Server:
                 scope.get("path"),
                 exc_info=exc,
             )
-
-    def maybe_switch_to_h2(self, connection: Any, data: bytes) -> bytes | None:
-        """Offer a connection's first bytes to HTTP/2 (ALPN ``h2``, or the h2c preface).
-
-        None when HTTP/2 took them, or they may still be the start of the preface; otherwise
-        the bytes the HTTP/1.1 parser gets (all received so far).
-        """
-        from ._upgrades import first_bytes
-
-        return first_bytes(self, connection, data)
 
     # Graceful shutdown -----------------------------------------------------------------------
 

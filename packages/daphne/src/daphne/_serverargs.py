@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._config import ServerConfig, option_fields
-
-ActionLogger = Callable[[str, str, dict[str, Any]], None]
+from ._context import ActionLogger
 
 #: Upstream ``Server``'s positional parameters after ``application`` and ``endpoints``.
 POSITIONAL = (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import address
 from twisted.internet.interfaces import ISSLTransport
 
+from ._context import TransportInfo
 from ._types import Address
 
 
@@ -17,19 +17,13 @@ def _address(addr: Any) -> Address | None:
     return None  # UNIX sockets and inherited descriptors have no host/port pair.
 
 
-@dataclass(frozen=True)
-class TransportInfo:
-    client: Address | None
-    server: Address | None
-    secure: bool
-
-    @classmethod
-    def from_transport(cls, transport: Any) -> TransportInfo:
-        return cls(
-            client=_address(transport.getPeer()),
-            server=_address(transport.getHost()),
-            secure=ISSLTransport.providedBy(transport),
-        )
+def transport_info(transport: Any) -> TransportInfo:
+    """The addresses of both ends and whether the transport is TLS."""
+    return TransportInfo(
+        client=_address(transport.getPeer()),
+        server=_address(transport.getHost()),
+        secure=ISSLTransport.providedBy(transport),
+    )
 
 
 def close_transport(transport: Any, gate: Any = None) -> None:
@@ -47,4 +41,4 @@ def close_transport(transport: Any, gate: Any = None) -> None:
     transport.loseConnection()
 
 
-__all__ = ["TransportInfo", "close_transport"]
+__all__ = ["TransportInfo", "close_transport", "transport_info"]

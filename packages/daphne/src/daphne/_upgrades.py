@@ -1,50 +1,46 @@
-"""What an HTTP/1.1 connection can turn into, and the switch itself.
+"""What an HTTP/1.1 connection can turn into, and how it gets there.
 
 - HTTP/2 over TLS, when ALPN picked ``h2`` (decided on the first bytes);
 - HTTP/2 by prior knowledge (h2c), when the first bytes are the connection preface;
 - a WebSocket, after an RFC 6455 upgrade request;
 - HTTP/2 after ``Upgrade: h2c`` (RFC 7540 3.2): 101, then the request is stream 1.
 
-The connection keeps ``sniffed`` (its first bytes, while they could still be the preface)
-and ``upgraded`` (its successor, which gets every later byte). The rules about bytes and
-headers live in ``_h2c`` and ``_handshake``; this module only moves the transport.
+The connection (``_connection``) keeps ``sniffed`` (its first bytes, while they could still
+be the preface) and performs the switch itself (``Socket.switch_to``); this module builds
+the successor. The rules about bytes and headers live in ``_h2c`` and ``_handshake``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ._context import Socket
+from ._h1state import UpgradeRequest
 from ._h2c import (
     Sniffed,
     UpgradeRefused,
     body_length,
+    h2_available,
     settings_payload,
     sniff,
     stream_one_headers,
-    wants_h2c,
 )
-from ._request import is_websocket_upgrade
+from ._http2 import switch_if_negotiated, take_over
 from ._transport import close_transport
-from ._types import RawHeaders
+from ._websocket import WebSocketConnection
 from ._wire import error_response
-
-if TYPE_CHECKING:
-    from ._config import ServerConfig
-    from ._server import Server
 
 logger = logging.getLogger("daphne.http2")
 _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
 
 
-def first_bytes(server: Server, connection: Any, data: bytes) -> bytes | None:
+def first_bytes(connection: Socket, data: bytes) -> bytes | None:
     """Route a connection's first bytes: None if HTTP/2 took them (or they may still be the
     preface), else the bytes for the HTTP/1.1 parser (everything received so far)."""
-    from ._http2 import h2_available, switch_if_negotiated, take_over
-
-    if connection.sniffed == b"" and switch_if_negotiated(server, connection, data):
+    if connection.sniffed == b"" and switch_if_negotiated(connection, data):
         return None
-    if server.config.h2c == "off" or connection.info.secure or not h2_available():
+    if connection.config.h2c == "off" or connection.info.secure or not h2_available():
         return data
     seen: bytes = connection.sniffed + data
     verdict = sniff(seen)
@@ -54,49 +50,29 @@ def first_bytes(server: Server, connection: Any, data: bytes) -> bytes | None:
     connection.sniffed = b""
     if verdict is Sniffed.HTTP1:
         return seen
-    take_over(server, connection).start(seen)
+    take_over(connection).start(seen)
     return None
 
 
-def upgrade_kind(config: ServerConfig, headers: RawHeaders, info: Any) -> str | None:
-    """The protocol an upgrade request (``Connection: upgrade`` seen) switches to, if any.
-
-    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak;
-    so is ``Upgrade: h2c`` over TLS, where HTTP/2 is chosen with ALPN (RFC 7540 3.3).
-    """
-    if is_websocket_upgrade(headers):
-        return "websocket"
-    if config.h2c == "upgrade" and not info.secure and wants_h2c(headers):
-        from ._http2 import h2_available
-
-        return "h2c" if h2_available() else None
-    return None
-
-
-def switch(connection: Any, kind: str, rest: bytes, target: bytes, headers: RawHeaders) -> None:
-    """Hand the connection to the protocol its upgrade request (``target``, ``headers``)
-    asked for; ``rest`` is what followed the request head."""
-    if kind == "websocket":
-        _start_websocket(connection, rest, target, headers)
+def switch(connection: Socket, request: UpgradeRequest, rest: bytes) -> None:
+    """Hand the connection to the protocol its upgrade request asked for (``request.kind``,
+    from ``_h1state.upgrade_kind``); ``rest`` is what followed the request head."""
+    if request.kind == "websocket":
+        websocket = WebSocketConnection(
+            connection.context,
+            connection.transport,
+            connection.write,
+            connection.info,
+            request.method,
+            request.target,
+            request.headers,
+            request.http_version,
+            gate=connection.writes,
+        )
+        connection.switch_to(websocket, keep_gate=True)
+        websocket.start(rest)
     else:
-        _H2cUpgrade(connection, target, headers).feed(rest)
-
-
-def _start_websocket(connection: Any, rest: bytes, target: bytes, headers: RawHeaders) -> None:
-    from ._websocket import WebSocketConnection
-
-    connection.transport.unregisterProducer()
-    connection.upgraded = WebSocketConnection(
-        connection.server,
-        connection.transport,
-        connection.write,
-        connection.info,
-        connection.parser.get_method(),
-        target,
-        headers,
-        connection.parser.get_http_version(),
-    )
-    connection.upgraded.start(rest)
+        _H2cUpgrade(connection, request).feed(rest)
 
 
 class _H2cUpgrade:
@@ -108,15 +84,15 @@ class _H2cUpgrade:
     side. Refusals (400, 413) are answered over HTTP/1.1 and close the connection.
     """
 
-    def __init__(self, connection: Any, target: bytes, headers: RawHeaders) -> None:
+    def __init__(self, connection: Socket, request: UpgradeRequest) -> None:
         self.connection = connection
-        self.method: bytes = connection.parser.get_method()
-        self.target = target
-        self.headers = headers
+        self.method = request.method
+        self.target = request.target
+        self.headers = request.headers
         self.body = bytearray()
         self.remaining = 0
         self.failed = False
-        connection.upgraded = self  # every later byte is the body, then HTTP/2
+        connection.switch_to(self, keep_gate=True)  # every later byte is the body, then HTTP/2
         try:
             self.settings = settings_payload(self.headers)
             self.remaining = body_length(self.headers)
@@ -144,15 +120,13 @@ class _H2cUpgrade:
     dataReceived = feed
 
     def _switch(self, rest: bytes) -> None:
-        from ._http2 import take_over
-
         connection = self.connection
-        h2 = take_over(connection.server, connection)
+        h2 = take_over(connection)
         headers = stream_one_headers(self.method, self.target, self.headers)
         try:
             h2.channel.conn.upgrade(self.settings, headers, bytes(self.body))
         except Exception as exc:  # h2's and hyperframe's errors for settings it refuses
-            connection.upgraded = self
+            connection.switch_to(self, keep_gate=True)
             self._refuse(400, f"expected valid HTTP2-Settings: {exc}")
             return
         connection.transport.write(_SWITCHING)
@@ -168,4 +142,4 @@ class _H2cUpgrade:
         pass  # the request is on its way; HTTP/2 takes over and drains it
 
 
-__all__ = ["first_bytes", "switch", "upgrade_kind"]
+__all__ = ["first_bytes", "switch"]

@@ -14,19 +14,17 @@ import enum
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._autobahn import FastWriteTransport
+from ._context import ServerContext, TransportInfo
 from ._flow import WriteGate
 from ._handshake import HandshakeError, accepted_fields, check_handshake
 from ._httpcycle import ProtocolError, validate_headers
 from ._scope import build_websocket_scope
-from ._transport import TransportInfo, close_transport
+from ._transport import close_transport
 from ._types import Message, RawHeaders
 from ._wire import build_head, error_response, frame_chunk
-
-if TYPE_CHECKING:
-    from ._server import Server
 
 logger = logging.getLogger("daphne.ws")
 _INBOX_HIGH_WATER = 64
@@ -68,7 +66,7 @@ class WebSocketConnection:
 
     def __init__(
         self,
-        server: Server,
+        server: ServerContext,
         transport: Any,
         write: Callable[[bytes], None],
         info: TransportInfo,
@@ -76,7 +74,10 @@ class WebSocketConnection:
         target: bytes,
         headers: RawHeaders,
         http_version: str,
+        gate: WriteGate | None = None,
     ) -> None:
+        """*gate*: the connection's write gate, already the transport's producer (HTTP/1.1);
+        without one (an HTTP/2 stream) the WebSocket registers a gate of its own."""
         self.server = server
         # The HTTP connection is not kept: it holds this object, and a reference back would
         # make every connection a cycle that only the garbage collector can free.
@@ -95,7 +96,8 @@ class WebSocketConnection:
         self._pending = bytearray()
         self._inbox: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self.writes = WriteGate()  # the transport's producer while this connection owns it
+        self._own_gate = gate is None
+        self.writes = WriteGate() if gate is None else gate  # paused while writes cannot drain
         self._reading_paused = False
         self._disconnect_sent = False
 
@@ -121,7 +123,8 @@ class WebSocketConnection:
             proxy=config.proxy,
             state=self.server.lifespan_state,
         )
-        self.transport.registerProducer(self.writes, True)
+        if self._own_gate:
+            self.transport.registerProducer(self.writes, True)
         self._inbox.append({"type": "websocket.connect"})
         self.task = self.server.spawn(self.scope, self.receive, self.send, self._app_exited)
         if self.server.ws_connect_timeouts is not None:

@@ -1,0 +1,507 @@
+"""The HTTP/1.1 connection state machine, without IO: bytes in, actions and bytes out.
+
+``Http1State`` parses requests (httptools or the pure-Python parser), applies the limits,
+builds each request's ``HttpCycle``, orders responses, frames them, and decides keep-alive.
+It never touches a socket, a timer or the application: it asks its owner through the small
+``Http1Actions`` protocol (write these bytes, pause reading, start this request's
+application, arm the head deadline, switch protocols, close). ``_connection.Connection`` is
+that owner for a real socket; the tests drive it with a recorder instead.
+
+Actions go out as calls rather than returned event objects so that the hot path (a small
+keep-alive request) allocates nothing beyond the cycle itself.
+
+States of the connection, as this object sees it:
+
+- **idle**: no request under way (``cycle``, ``parsing`` and ``pipeline`` empty). The head
+  deadline runs: ``keep_alive_timeout`` after a response, ``request_header_timeout`` once
+  the next head's first byte arrives.
+- **reading a head**: ``budget.head`` counts its bytes against the request-line and header
+  limits (414, 431), and the deadline is ``request_header_timeout`` (408 when it lapses).
+- **running**: ``cycle`` is the request whose response is being written; its body may still
+  arrive (``parsing`` is then the same cycle). Responses leave in request order:
+- **pipelined**: requests that arrived while ``cycle`` runs wait in ``pipeline`` with reading
+  paused; each starts when the one before completes.
+- **deferred error**: a later pipelined request was malformed. Its error (400, 413, 431...)
+  waits until the responses before it are written, then the connection closes.
+- **upgraded**: an upgrade the server speaks (WebSocket, h2c) was asked for; the owner gets
+  the request and the bytes after its head, and this object gets no more input.
+- **closing**: the connection will close once written; further input is ignored.
+
+Invariants: at most one response is being written at a time; a request's head must arrive
+within ``request_header_timeout`` and fit ``max_header_size``, which bounds what a slow or
+hostile client can hold; body beyond 256 KiB buffered pauses reading until the application
+reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ._config import ServerConfig
+from ._context import TransportInfo
+from ._h2c import h2_available, wants_h2c
+from ._httpcycle import HttpCycle, ResponseState
+from ._parser import ParseError, UpgradeRequested, feed, make_parser
+from ._request import (
+    InputBudget,
+    Reject,
+    check_length_and_expect,
+    check_version_and_host,
+    is_websocket_upgrade,
+    keep_alive,
+)
+from ._scope import RequestTargetError, build_http_scope
+from ._types import RawHeaders, Scope
+from ._wire import body_allowed, build_head, error_response, frame_chunk
+
+logger = logging.getLogger("daphne.http")
+#: Request body buffered for an application that has not read it yet, before reading pauses.
+BODY_HIGH_WATER = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeRequest:
+    """An upgrade request the server speaks: what the successor protocol starts from."""
+
+    kind: str  # "websocket" or "h2c" (``upgrade_kind``)
+    method: bytes
+    target: bytes
+    headers: RawHeaders
+    http_version: str
+
+
+class Http1Actions(Protocol):
+    """What the state machine asks of the connection that owns the socket."""
+
+    @property
+    def writing_paused(self) -> bool:
+        """Whether the transport's write buffer is full."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def close(self) -> None:
+        """Close once what was written has been sent."""
+
+    def abort(self) -> None:
+        """Close now, discarding unsent bytes: half a response is on the wire."""
+
+    def run(self, cycle: HttpCycle) -> None:
+        """Start the application instance of *cycle* (and its ``http_timeout``)."""
+
+    def finished(self, cycle: HttpCycle) -> None:
+        """*cycle*'s response is complete (or was answered by the server): log it."""
+
+    def reap(self, cycle: HttpCycle) -> None:
+        """*cycle*'s client is gone: give its instance its grace period."""
+
+    def app_error(self, scope: Scope, exc: BaseException | None) -> None: ...
+    def set_head_deadline(self, seconds: float | None) -> None:
+        """The next request head must arrive within *seconds* (None: no deadline now)."""
+
+    def accepting(self) -> bool:
+        """False once the server shuts down: every response then closes its connection."""
+
+    def response_prefix(self) -> bytes:
+        """The ``Server`` and ``Date`` header lines every response starts with."""
+
+    def upgrade(self, request: UpgradeRequest, rest: bytes) -> None:
+        """Hand the connection to ``request.kind``; *rest* is what followed the head."""
+
+    async def wait_writable(self) -> None: ...
+
+
+def upgrade_kind(config: ServerConfig, headers: RawHeaders, secure: bool) -> str | None:
+    """The protocol an upgrade request (``Connection: upgrade`` seen) switches to, if any.
+
+    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak;
+    so is ``Upgrade: h2c`` over TLS, where HTTP/2 is chosen with ALPN (RFC 7540 3.3).
+    """
+    if is_websocket_upgrade(headers):
+        return "websocket"
+    if config.h2c == "upgrade" and not secure and wants_h2c(headers) and h2_available():
+        return "h2c"
+    return None
+
+
+class Http1State:
+    """One HTTP/1.x connection's requests and responses (see the module docstring)."""
+
+    def __init__(
+        self,
+        actions: Http1Actions,
+        config: ServerConfig,
+        info: TransportInfo,
+        lifespan_state: dict[str, Any] | None = None,
+    ) -> None:
+        self.actions = actions
+        self.config = config
+        self.info = info
+        self.lifespan_state = lifespan_state
+        self.parser: Any = make_parser(self, config.use_httptools)
+        self.cycle: HttpCycle | None = None  # the cycle whose response is being written
+        self.parsing: HttpCycle | None = None  # the cycle whose body is being parsed
+        self.pipeline: deque[HttpCycle] = deque()
+        self.budget = InputBudget()
+        self.closing = False
+        self.read_closed = False  # the client half-closed: answer what it sent, then close
+        self._url = b""
+        self._headers: RawHeaders = []
+        self._header_size = 0
+        self._deferred_error: tuple[int, str] | None = None
+        self._upgrade_to: str | None = None  # what an upgrade request switches to
+        self._chunked = False
+        self._pending_head: tuple[int, RawHeaders] | None = None
+        self._body_received = 0
+
+    # Input -----------------------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.closing or self._deferred_error is not None:
+            return
+        budget = self.budget
+        if self.parsing is None:
+            if not budget.head:
+                # A new head starts: it gets request_header_timeout, however long it idled.
+                self.actions.set_head_deadline(self.config.request_header_timeout)
+            budget.head += len(data)
+            if not budget.line_seen and b"\n" in data:
+                budget.line_seen = True
+        budget.progress = False
+        try:
+            feed(self.parser, data)
+            if self.parsing is None:
+                budget.check_head(self.config.max_request_line, self.config.max_header_size)
+            else:
+                budget.body_fed(len(data))
+        except UpgradeRequested as exc:
+            if self._upgrade_to is not None:
+                parser = self.parser
+                request = UpgradeRequest(
+                    self._upgrade_to,
+                    parser.get_method(),
+                    self._url,
+                    self._headers,
+                    parser.get_http_version(),
+                )
+                self.actions.upgrade(request, data[exc.args[0] :])
+            # Otherwise an unknown upgrade was answered as plain HTTP; its bytes are dropped.
+        except (Reject, ParseError) as exc:
+            self._reject(exc.status, str(exc))
+
+    def read_ended(self) -> None:
+        """The client sends nothing more (RFC 9112 9.6; a full close looks the same until a write
+        fails): its complete requests, pipelined ones too, are still answered, then it closes;
+        applications waiting for input hear http.disconnect; an incomplete request is dropped."""
+        if self.read_closed:
+            return
+        self.read_closed = True
+        if self.closing:
+            self.actions.close()
+            return
+        incomplete, self.parsing = self.parsing, None
+        if incomplete is not None and incomplete in self.pipeline:
+            self.pipeline.remove(incomplete)
+        if incomplete is not None and incomplete is self.cycle:
+            self._close()  # connectionLost tells its application
+        elif self.cycle is None and not self.pipeline:
+            self._close()
+        for cycle in (self.cycle, *self.pipeline):
+            if cycle is not None:
+                cycle.input_ended()
+
+    def connectionLost(self, reason: Any = None) -> None:
+        """Tell every unfinished request its client left, and let go of the parser.
+
+        The parser calls back into this object, so it would otherwise keep the connection in
+        a cycle until the garbage collector's next full pass; under load those passes cost
+        more than the requests. The cycles still running (the application may take a while to
+        notice) only look at their own ``disconnected`` flag.
+        """
+        self.closing = True
+        for cycle in (self.cycle, self.parsing, *self.pipeline):
+            if cycle is not None and cycle.state is not ResponseState.COMPLETE:
+                cycle.disconnect()
+                self.actions.reap(cycle)
+        self.parser = None
+        self.cycle = self.parsing = None
+        self.pipeline.clear()
+
+    # Parser callbacks ------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._header_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self.config.max_request_line:
+            raise Reject(414, f"request target longer than {self.config.max_request_line} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.parsing is not None:
+            # A trailer field (httptools reports them): counted, never kept.
+            self.budget.trailer_field(len(name) + len(value) + 4)
+            return
+        if value[-1:] in (b" ", b"\t"):
+            value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace; RFC 9110 5.5 drops it
+        if b"\x85" in value:  # obs-text, but Latin-1 splitlines() splits there: smuggling
+            raise Reject(400, f"expected no NEL (0x85) byte in the value of header {name!r}")
+        self._headers.append((name, value))
+        self._header_size += len(name) + len(value) + 4
+        if len(self._headers) > self.config.max_headers:
+            raise Reject(431, f"more than {self.config.max_headers} header fields")
+
+    def on_headers_complete(self) -> None:
+        self.budget.head_complete()
+        self.actions.set_head_deadline(None)
+        if self._header_size > self.config.max_header_size:
+            raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
+        version = self.parser.get_http_version()
+        check_version_and_host(version, self._headers, self.config.require_host)
+        if self.parser.should_upgrade():
+            self._upgrade_to = upgrade_kind(self.config, self._headers, self.info.secure)
+            if self._upgrade_to is not None:
+                return
+        self._new_cycle(self.parser.get_method().decode("ascii"), version)
+
+    def on_body(self, data: bytes) -> None:
+        self.budget.progress = True
+        cycle = self.parsing
+        if cycle is None or cycle.disconnected or cycle.took_late_body(data, BODY_HIGH_WATER):
+            return  # (after the response, reading goes on towards the next request)
+        self._body_received += len(data)
+        limit = self.config.max_body_size
+        if limit is not None and self._body_received > limit:
+            raise Reject(413, f"request body larger than {limit} bytes")
+        cycle.feed_body(data)
+        if cycle.buffered_body() > BODY_HIGH_WATER:
+            self.actions.pause_reading()
+
+    def on_message_complete(self) -> None:
+        self.budget.progress = True
+        cycle = self.parsing
+        if cycle is not None:
+            cycle.end_body()
+        self.parsing = None
+
+    # Requests --------------------------------------------------------------------------------
+
+    def _new_cycle(self, method: str, version: str) -> None:
+        info = self.info
+        try:
+            scope = build_http_scope(
+                method=method,
+                target=self._url,
+                http_version=version,
+                headers=self._headers,
+                client=info.client,
+                server=info.server,
+                secure=info.secure,
+                root_path=self.config.root_path,
+                proxy=self.config.proxy,
+                state=self.lifespan_state,
+            )
+        except RequestTargetError as exc:
+            raise Reject(400, str(exc)) from None
+        expect = check_length_and_expect(scope["headers"], self.config.max_body_size)
+        cycle = HttpCycle(
+            scope,
+            self,
+            expect_continue=expect,
+            keep_alive=keep_alive(version, scope["headers"]),
+            max_chunk=self.config.request_buffer_size,
+        )
+        if self.closing or not self.actions.accepting():
+            cycle.keep_alive = False
+        if self.parser.should_upgrade():
+            cycle.keep_alive = False  # Unknown upgrade: answer as plain HTTP, then close.
+        self.parsing = cycle
+        self._body_received = 0
+        if self.cycle is None:
+            self._run(cycle)
+        else:
+            self.pipeline.append(cycle)
+            self.actions.pause_reading()
+
+    def _run(self, cycle: HttpCycle) -> None:
+        self.cycle = cycle
+        self._chunked = False
+        self.actions.run(cycle)
+
+    def app_exited(self, cycle: HttpCycle, exc: BaseException | None) -> None:
+        """*cycle*'s application instance ended (*exc*: what it raised, None if it returned)."""
+        if cycle.state is ResponseState.COMPLETE or cycle.disconnected:
+            if exc is not None:  # cancellation after a disconnect arrives as None
+                self.actions.app_error(cycle.scope, exc)
+            return
+        if exc is None and self.read_closed and cycle.state is ResponseState.WAITING:
+            # It heard http.disconnect when the client stopped sending, and left unanswered.
+            cycle.disconnect()
+            self._close()
+            return
+        self.actions.app_error(cycle.scope, exc)
+        if cycle.state is ResponseState.WAITING:
+            self._respond_error(cycle, 500, "")
+        else:
+            # Half a response is on the wire; the only honest signal left is to abort.
+            self._abort()
+
+    def app_timed_out(self, cycle: HttpCycle) -> None:
+        """``http_timeout`` passed since *cycle* started: 503 if it has not answered yet."""
+        if cycle is self.cycle and cycle.state is ResponseState.WAITING:
+            self._respond_error(cycle, 503, "the application did not respond in time")
+
+    def head_timed_out(self) -> None:
+        """The head deadline lapsed: 408 for a head under way, a quiet close when idle."""
+        if self.cycle is not None or self.parsing is not None or self.closing:
+            return
+        if self.budget.head:
+            # Slowloris: a head trickling in byte by byte must not hold the socket forever.
+            self._reject(408, "the request head did not arrive in time")
+        else:
+            self._close()
+
+    def _respond_error(self, cycle: HttpCycle, status: int, detail: str) -> None:
+        cycle.state = ResponseState.COMPLETE
+        cycle.status = status
+        cycle.disconnect()
+        self.actions.reap(cycle)
+        self.actions.write(error_response(status, detail))
+        self.actions.finished(cycle)
+        self._close()
+
+    # ResponseSink (what each HttpCycle writes through) ---------------------------------------
+
+    @property
+    def writing_paused(self) -> bool:
+        return self.actions.writing_paused
+
+    async def wait_writable(self) -> None:
+        await self.actions.wait_writable()
+
+    def send_continue(self, cycle: HttpCycle) -> None:
+        if cycle is self.cycle:
+            self.actions.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def body_drained(self, cycle: HttpCycle) -> None:
+        if not self.pipeline:
+            self.actions.resume_reading()
+
+    def write_head(self, cycle: HttpCycle, status: int, headers: RawHeaders) -> None:
+        # The head waits for the first body message: if that message is also the last, the
+        # length is known and the response goes out with Content-Length in one write.
+        self._pending_head = (status, headers)
+
+    def _head_bytes_for(self, cycle: HttpCycle, first: bytes, more: bool) -> bytes:
+        assert self._pending_head is not None
+        status, headers = self._pending_head
+        self._pending_head = None
+        has_length = any(name.lower() == b"content-length" for name, _ in headers)
+        allowed = body_allowed(status, cycle.head_only)
+        if allowed and not has_length and not more:
+            headers = [*headers, (b"content-length", b"%d" % len(first))]
+            has_length = True
+        self._chunked = allowed and not has_length and cycle.scope["http_version"] == "1.1"
+        if allowed and not has_length and not self._chunked:
+            cycle.keep_alive = False  # HTTP/1.0 without a length: the close ends the body.
+        if not self.actions.accepting():
+            cycle.keep_alive = False
+        return build_head(
+            status,
+            headers,
+            prefix=self.actions.response_prefix(),
+            chunked=self._chunked,
+            close=not cycle.keep_alive,
+        )
+
+    def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None:
+        head = b""
+        if self._pending_head is not None:
+            head = self._head_bytes_for(cycle, data, more)
+        if not body_allowed(cycle.status, cycle.head_only):
+            data = b""
+        elif self._chunked:
+            data = frame_chunk(data, not more)
+        if head:
+            data = head + data
+        if data:
+            self.actions.write(data)
+        if not more:
+            self._finish(cycle)
+
+    def _finish(self, cycle: HttpCycle) -> None:
+        self.actions.finished(cycle)
+        self.cycle = None
+        if not cycle.keep_alive or self.closing:
+            self._close()
+            return
+        if self.pipeline:
+            self._run(self.pipeline.popleft())
+            if not self.pipeline and self._deferred_error is None:
+                self.actions.resume_reading()
+            return
+        if self._deferred_error is not None:
+            status, detail = self._deferred_error
+            self.actions.write(error_response(status, detail))
+            self._close()
+            return
+        if self.read_closed:
+            self._close()  # the last response to a half-closed client
+            return
+        self.actions.resume_reading()
+        if self.parsing is None:
+            self.actions.set_head_deadline(self.config.keep_alive_timeout)
+
+    # Errors and closing ----------------------------------------------------------------------
+
+    def _reject(self, status: int, detail: str) -> None:
+        """Answer a request the server itself refuses, then close: framing may be lost."""
+        logger.debug("rejecting request with %s: %s", status, detail)
+        current = self.cycle
+        if current is not None and self.parsing is not current:
+            # The bad bytes belong to a later pipelined request: responses leave in request
+            # order, so the error waits until the ones before it are complete.
+            if self.parsing is not None and self.parsing in self.pipeline:
+                self.pipeline.remove(self.parsing)
+            self.parsing = None
+            self._deferred_error = (status, detail)
+            self.actions.pause_reading()
+            return
+        if current is not None and current.state is not ResponseState.WAITING:
+            self._abort()
+            return
+        if current is not None:
+            current.state = ResponseState.COMPLETE
+            current.disconnect()
+            self.actions.reap(current)
+        self.actions.write(error_response(status, detail))
+        self._close()
+
+    def _close(self) -> None:
+        if not self.closing:
+            self.closing = True
+            self.actions.close()
+
+    def _abort(self) -> None:
+        self.closing = True
+        self.actions.abort()
+
+    # Shutdown --------------------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        """Whether a request is in flight (graceful shutdown waits for these, not idle sockets)."""
+        return self.cycle is not None or self.parsing is not None or bool(self.pipeline)
+
+    def shutdown(self) -> None:
+        """Stop after the response in flight; an idle connection closes now."""
+        if self.cycle is None and self.parsing is None:
+            self._close()
+
+
+__all__ = ["BODY_HIGH_WATER", "Http1Actions", "Http1State", "UpgradeRequest", "upgrade_kind"]
