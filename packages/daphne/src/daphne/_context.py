@@ -16,7 +16,7 @@ This module imports neither Twisted nor Autobahn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +59,22 @@ class Handler(Protocol):
         """Finish what is in flight, accept nothing new; close now when idle."""
 
 
+class Served(Protocol):
+    """An open connection as graceful shutdown sees it."""
+
+    transport: Any
+
+    def busy(self) -> bool: ...
+    def shutdown(self) -> None: ...
+
+
+class TimedWebSocket(Hashable, Protocol):
+    """A WebSocket as its server-wide timeout queues see it (``_websocket``)."""
+
+    def connect_timed_out(self) -> None: ...
+    def lifetime_expired(self) -> None: ...
+
+
 class Socket(Protocol):
     """A client connection as the protocols it can switch to see it (``_connection``)."""
 
@@ -84,9 +100,9 @@ class ServerContext(Protocol):
     action_logger: ActionLogger | None
     reactor: Any  # Twisted's reactor (HTTP/2's idle timer and Autobahn's timers run on it)
     ws_factory: Any  # Autobahn's server factory (``_autobahn.build_autobahn_factory``)
-    ws_connect_timeouts: TimeoutQueue[Any] | None  # not accepted in time (None: no limit)
-    ws_lifetimes: TimeoutQueue[Any] | None  # open too long (None: no limit)
-    connections: set[Any]  # every open socket protocol, for graceful shutdown
+    ws_connect_timeouts: TimeoutQueue[TimedWebSocket] | None  # not accepted in time (None: off)
+    ws_lifetimes: TimeoutQueue[TimedWebSocket] | None  # open too long (None: no limit)
+    connections: set[Served]  # every open socket protocol, for graceful shutdown
 
     def event_loop(self) -> asyncio.AbstractEventLoop:
         """The asyncio loop under the reactor (timers use it directly)."""
@@ -111,4 +127,13 @@ class ServerContext(Protocol):
         """Hand one event to the action logger, if there is one."""
 
 
-__all__ = ["ActionLogger", "Handler", "OnExit", "ServerContext", "Socket", "TransportInfo"]
+__all__ = [
+    "ActionLogger",
+    "Handler",
+    "OnExit",
+    "Served",
+    "ServerContext",
+    "Socket",
+    "TimedWebSocket",
+    "TransportInfo",
+]

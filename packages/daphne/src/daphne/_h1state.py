@@ -44,7 +44,7 @@ from ._config import ServerConfig
 from ._context import TransportInfo
 from ._h2c import h2_available, wants_h2c
 from ._httpcycle import HttpCycle, ResponseState
-from ._parser import ParseError, UpgradeRequested, feed, make_parser
+from ._parser import ParseError, RequestParser, UpgradeRequested, feed, make_parser
 from ._request import (
     InputBudget,
     Reject,
@@ -128,6 +128,25 @@ def upgrade_kind(config: ServerConfig, headers: RawHeaders, secure: bool) -> str
     return None
 
 
+class _ReleasedParser:
+    """Stands in for the parser once the connection is gone (the parser pointed back here)."""
+
+    def feed_data(self, data: bytes) -> None:
+        pass
+
+    def get_method(self) -> bytes:
+        return b""
+
+    def get_http_version(self) -> str:
+        return "1.1"
+
+    def should_upgrade(self) -> bool:
+        return False
+
+
+_RELEASED: RequestParser = _ReleasedParser()
+
+
 class Http1State:
     """One HTTP/1.x connection's requests and responses (see the module docstring)."""
 
@@ -142,7 +161,7 @@ class Http1State:
         self.config = config
         self.info = info
         self.lifespan_state = lifespan_state
-        self.parser: Any = make_parser(self, config.use_httptools)
+        self.parser: RequestParser = make_parser(self, config.use_httptools)
         self.cycle: HttpCycle | None = None  # the cycle whose response is being written
         self.parsing: HttpCycle | None = None  # the cycle whose body is being parsed
         self.pipeline: deque[HttpCycle] = deque()
@@ -227,7 +246,7 @@ class Http1State:
             if cycle is not None and cycle.state is not ResponseState.COMPLETE:
                 cycle.disconnect()
                 self.actions.reap(cycle)
-        self.parser = None
+        self.parser = _RELEASED
         self.cycle = self.parsing = None
         self.pipeline.clear()
 

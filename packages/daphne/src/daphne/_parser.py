@@ -6,7 +6,7 @@ status to answer, and upgrades to ``UpgradeRequested`` with the offset of the up
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from ._pyparser import ParseError, PyRequestParser, UpgradeRequested
 
@@ -16,17 +16,38 @@ except ImportError:  # pragma: no cover - exercised when httptools is absent
     _httptools = None  # type: ignore[assignment]
 
 
+class ParserCallbacks(Protocol):
+    """What a parser calls as a request arrives (``_h1state.Http1State`` implements it)."""
+
+    def on_message_begin(self) -> None: ...
+    def on_url(self, url: bytes) -> None: ...
+    def on_header(self, name: bytes, value: bytes) -> None: ...
+    def on_headers_complete(self) -> None: ...
+    def on_body(self, data: bytes) -> None: ...
+    def on_message_complete(self) -> None: ...
+
+
+class RequestParser(Protocol):
+    """What both parsers offer: httptools' ``HttpRequestParser`` and ``PyRequestParser``."""
+
+    def feed_data(self, data: bytes) -> None: ...
+    def get_method(self) -> bytes: ...
+    def get_http_version(self) -> str: ...
+    def should_upgrade(self) -> bool: ...
+
+
 def httptools_available() -> bool:
     return _httptools is not None
 
 
-def make_parser(handler: Any, use_httptools: bool) -> Any:
+def make_parser(handler: ParserCallbacks, use_httptools: bool) -> RequestParser:
     if use_httptools and _httptools is not None:
-        return _httptools.HttpRequestParser(handler)
+        parser: RequestParser = _httptools.HttpRequestParser(handler)
+        return parser
     return PyRequestParser(handler)
 
 
-def feed(parser: Any, data: bytes) -> None:
+def feed(parser: RequestParser, data: bytes) -> None:
     """Feed bytes, translating httptools' exceptions into ours."""
     if isinstance(parser, PyRequestParser):
         parser.feed_data(data)
@@ -45,4 +66,12 @@ def feed(parser: Any, data: bytes) -> None:
         raise ParseError(f"invalid request: {exc}") from None
 
 
-__all__ = ["ParseError", "UpgradeRequested", "feed", "httptools_available", "make_parser"]
+__all__ = [
+    "ParseError",
+    "ParserCallbacks",
+    "RequestParser",
+    "UpgradeRequested",
+    "feed",
+    "httptools_available",
+    "make_parser",
+]

@@ -39,7 +39,7 @@ class UpgradeRequested(Exception):
 class PyRequestParser:
     """Incremental parser: call ``feed_data`` with whatever arrived."""
 
-    def __init__(self, handler: Any) -> None:
+    def __init__(self, handler: Any) -> None:  # a _parser.ParserCallbacks
         self._handler = handler
         self._buffer = bytearray()
         self._state = _HEAD

@@ -13,9 +13,10 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from ._autobahn import build_autobahn_factory
 from ._config import ServerConfig
 from ._connection import Connection
-from ._context import ActionLogger
+from ._context import ActionLogger, Served, TimedWebSocket
 from ._endpoints import endpoint_from_string
 from ._h2c import h2_available
+from ._httpcycle import HttpCycle
 from ._lifespan import Lifespan
 from ._serverargs import server_arguments, server_signature
 from ._timeouts import TimeoutQueue
@@ -88,7 +89,7 @@ class Server:
         self.config: ServerConfig = config
         self.lifespan = Lifespan(application, config.lifespan)
         self.lifespan_state: dict[str, Any] | None = None
-        self.connections: set[Any] = set()
+        self.connections: set[Served] = set()
         self.listeners: list[Any] = []
         self.listening_addresses: list[tuple[str, int]] = []
         self.accepting = False
@@ -100,8 +101,8 @@ class Server:
         self.ws_factory: Any = None
         self.reaper: TimeoutQueue[asyncio.Task[None]] | None = None
         # WebSocket deadlines (None when the limit is off): not accepted in time, open too long.
-        self.ws_connect_timeouts: TimeoutQueue[Any] | None = None
-        self.ws_lifetimes: TimeoutQueue[Any] | None = None
+        self.ws_connect_timeouts: TimeoutQueue[TimedWebSocket] | None = None
+        self.ws_lifetimes: TimeoutQueue[TimedWebSocket] | None = None
 
     __init__.__signature__ = server_signature()  # type: ignore[attr-defined]
 
@@ -201,7 +202,7 @@ class Server:
         if self.action_logger is not None:
             self.action_logger(protocol, action, details)
 
-    def log_http(self, cycle: Any, time_taken: float) -> None:
+    def log_http(self, cycle: HttpCycle, time_taken: float) -> None:
         """Report a finished HTTP exchange to the action logger (access log)."""
         if self.action_logger is None:
             return
@@ -301,11 +302,11 @@ async def _run_instance(
             reaper.discard(asyncio.current_task())  # type: ignore[arg-type]
 
 
-def _ws_connect_timed_out(connection: Any) -> None:
+def _ws_connect_timed_out(connection: TimedWebSocket) -> None:
     connection.connect_timed_out()
 
 
-def _ws_lifetime_over(connection: Any) -> None:
+def _ws_lifetime_over(connection: TimedWebSocket) -> None:
     connection.lifetime_expired()
 
 
