@@ -31,6 +31,11 @@ PUBLIC_API = {
     "asgiref.wsgi": {"ClientDisconnected", "WsgiToAsgi", "WsgiToAsgiInstance"},
     "asgiref.timeout": {"timeout"},
     "asgiref.typing": {
+        "ApplicationCallable",
+        "MessageMapping",
+        "ReceiveCallable",
+        "ScopeMapping",
+        "SendCallable",
         "ASGI2Application",
         "ASGI2Protocol",
         "ASGI3Application",

@@ -5,7 +5,7 @@ Field names and value types follow the ASGI specification; keys that servers may
 """
 
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Literal, Protocol
 
 if sys.version_info >= (3, 11):
@@ -264,6 +264,19 @@ class ASGI2Protocol(Protocol):
 
     async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None: ...
 
+
+#: A scope as a server or framework builds and edits it: any mutable mapping. The TypedDicts
+#: above state what the specification guarantees of each key; the loose forms below are for
+#: code that passes scopes and messages along, adds keys, or handles every protocol alike.
+ScopeMapping = MutableMapping[str, Any]
+#: An event (message) as a server or framework handles it: any mutable mapping.
+MessageMapping = MutableMapping[str, Any]
+#: ``receive`` in its loose form.
+ReceiveCallable = Callable[[], Awaitable[MessageMapping]]
+#: ``send`` in its loose form.
+SendCallable = Callable[[MessageMapping], Awaitable[None]]
+#: An ASGI 3 application in its loose form: ``await app(scope, receive, send)``.
+ApplicationCallable = Callable[[ScopeMapping, ReceiveCallable, SendCallable], Awaitable[None]]
 
 ASGI2Application = type[ASGI2Protocol]
 ASGI3Application = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
