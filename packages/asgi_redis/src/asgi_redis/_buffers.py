@@ -20,12 +20,12 @@ from typing import Any
 
 from asgiref.layers import non_local_name
 
-from ._inbound import Inbound, Ready, now_ms
+from ._inbound import Inbound, Payload, Ready, now_ms
 
 __all__ = ["BoundedQueue", "ReceiveBuffers"]
 
 #: Turns a buffered payload of *channel* into its message.
-Opener = Callable[["bytes | Ready", str], Any]
+Opener = Callable[[Payload, str], Any]
 
 
 class BoundedQueue:

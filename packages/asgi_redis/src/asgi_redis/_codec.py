@@ -12,12 +12,16 @@ from asgiref.layers import InvalidMessage
 
 from .exceptions import MessageDecryptionError
 
-__all__ = ["Envelope", "decode", "frame", "unframe"]
+__all__ = ["Envelope", "Shared", "Split", "decode", "frame", "unframe"]
 
 _DEADLINE_DIGITS = 13
 
 # (deadline in epoch milliseconds, destination channel names, payload)
 Envelope = tuple[int, list[str], bytes]
+
+#: A serializer's ``deserialize`` in two steps: ``unwrap`` (drop the random prefix,
+#: decrypt) to the format's bytes, then ``from_bytes`` to the message.
+Split = tuple[Callable[[bytes], bytes], Callable[[bytes], Any]]
 
 
 def frame(deadline_ms: int, channels: str, payload: bytes) -> bytes:
@@ -52,3 +56,45 @@ def decode(deserialize: Callable[[bytes], Any], payload: bytes, channel: str) ->
             f"{type(message).__name__}, expected a dict; it was dropped"
         )
     return message
+
+
+class Shared:
+    """One payload read once for several channels of this process (a group fan-out).
+
+    The first receiver to open it unwraps it once (the costly part when messages are
+    encrypted); every receiver then decodes the format's bytes into a message of its
+    own, so no two members ever share a dict, as if each had read its own copy.
+    *split* is ``None`` when the layer's ``deserialize`` is not its serializer's own (a
+    subclass overrides it): then each receiver calls *deserialize*, as for one channel.
+    """
+
+    __slots__ = ("_deserialize", "_opened", "_split", "payload")
+
+    def __init__(
+        self, payload: bytes, split: Split | None, deserialize: Callable[[bytes], Any]
+    ) -> None:
+        #: The payload as stored in Redis (what goes back if it is ever given back).
+        self.payload = payload
+        self._split = split
+        self._deserialize = deserialize
+        # (format bytes, from_bytes) once the first receiver decoded them into a dict:
+        # one attribute, so another thread opening the same payload sees both or neither.
+        self._opened: tuple[bytes, Callable[[bytes], Any]] | None = None
+
+    def open(self, channel: str) -> dict[str, Any]:
+        """The message for a receiver on *channel*: a new dict for every call."""
+        opened = self._opened
+        if opened is not None:
+            message: dict[str, Any] = opened[1](opened[0])  # known to decode to a dict
+            return message
+        if self._split is None:
+            return decode(self._deserialize, self.payload, channel)
+        unwrap, from_bytes = self._split
+        try:
+            inner = unwrap(self.payload)
+        except Exception:
+            # Undecryptable: the whole path raises the error naming the channel.
+            return decode(self._deserialize, self.payload, channel)
+        message = decode(from_bytes, inner, channel)
+        self._opened = (inner, from_bytes)
+        return message

@@ -36,9 +36,9 @@ from asgiref.layers import (
 )
 
 from ._buffers import ReceiveBuffers
-from ._codec import decode, frame
+from ._codec import Shared, decode, frame
 from ._hosts import parse_hosts
-from ._inbound import Inbound, Ready, now_ms
+from ._inbound import Inbound, Payload, Ready, now_ms
 from ._keys import GROUP, channel_key, flush_pattern, group_keys, shard_base
 from ._keys import key as layout_key
 from ._loopstate import LoopState
@@ -105,7 +105,7 @@ class RedisChannelLayer(SerializingChannelLayer):
         self._ttl = math.ceil(self.expiry) + 1
         self._group_ttl = math.ceil(self.group_expiry) + 1
         self._inbound = Inbound(self.get_capacity, self.expiry)
-        self._reading = ReadPolicy(self._inbound, self._ttl, self._payload)
+        self._reading = ReadPolicy(self._inbound, self._ttl, self._payload, self._share)
         #: Per-channel local buffers (channels_redis' ``receive_buffer``), see ``_buffers``.
         self.receive_buffer = ReceiveBuffers(self._inbound, self.expiry, self._open)
         #: This layer's state per event loop (channels_redis' ``_layers``). A state leaves
@@ -116,6 +116,8 @@ class RedisChannelLayer(SerializingChannelLayer):
         #: pub/sub layer this one serves (``_pubsub``).
         self._facade: object = self
         self._route = lru_cache(maxsize=65536)(self._compute_route)
+        # Only names that passed (a failing check raises, and is not remembered).
+        self._owned = lru_cache(maxsize=65536)(self._check_owned)
 
     # Serialization (channels_redis' names; override both to change the wire format) --
 
@@ -127,17 +129,28 @@ class RedisChannelLayer(SerializingChannelLayer):
         """Return the message in the payload *data*."""
         return self._serializer.deserialize(data)
 
-    def _payload(self, payload: bytes | Ready) -> bytes:
+    def _payload(self, payload: Payload) -> bytes:
         """The stored form of a buffered payload."""
         if isinstance(payload, Ready):
             return self.encode_message(payload.message)  # type: ignore[arg-type]
+        if isinstance(payload, Shared):
+            return payload.payload
         return payload
 
-    def _open(self, payload: bytes | Ready, channel: str) -> dict[str, Any]:
+    def _open(self, payload: Payload, channel: str) -> dict[str, Any]:
         """The message of a buffered payload of *channel*."""
+        if isinstance(payload, Shared):
+            return payload.open(channel)
         if isinstance(payload, Ready):
             return payload.message  # type: ignore[return-value]  # put there as it is
         return decode(self.deserialize, payload, channel)
+
+    def _share(self, payload: bytes) -> Shared:
+        """*payload* as several channels' message (see ``Shared``)."""
+        split = None
+        if type(self).deserialize is RedisChannelLayer.deserialize:
+            split = self._serializer.split()
+        return Shared(payload, split, self.deserialize)
 
     # Routing ----------------------------------------------------------------------
 
@@ -211,15 +224,14 @@ class RedisChannelLayer(SerializingChannelLayer):
         """
         routing, index, key = self._require_owned(channel)
         inbound = self._inbound
-        self._keep_reading(routing)
-        while True:
-            entry = inbound.take(channel)
-            if entry is not None:
-                return self._open(entry[1], channel)
-            state = self._get_layer()
-            waiter = inbound.wait(channel, routing)
-            step = self._reading.step_for(routing)
-            state.ensure_reader(routing, state.shards[index], key, step, self._reading.rescue)
+        loop = asyncio.get_running_loop()
+        state = self._layers.get(loop)
+        entry = inbound.take(channel)
+        while entry is None:
+            if state is None or state.closed:
+                state = self._get_layer()
+            waiter = inbound.wait(channel, routing, loop)
+            self._warm(state, routing, index, key, start=True)
             try:
                 await waiter
             except BaseException:
@@ -230,18 +242,30 @@ class RedisChannelLayer(SerializingChannelLayer):
                         reader.touch(linger=False)
                     state.nudge(routing)
                 raise
-            inbound.settle(routing)
+            entry = inbound.settle_and_take(channel, routing)
+            if entry is not None:
+                return self._open(entry[1], channel)
+        if state is not None:  # read ahead already: keep the reader warm all the same
+            self._warm(state, routing, index, key, start=False)
+        return self._open(entry[1], channel)
 
-    def _keep_reading(self, routing: str) -> None:
-        """Extend the read-ahead of this loop's reader of *routing*, if it runs."""
-        state = self._layers.get(asyncio.get_running_loop())
-        if state is not None:
-            reader = state.readers.get(routing)
-            if reader is not None:
-                reader.touch()
+    def _warm(self, state: LoopState, routing: str, index: int, key: str, start: bool) -> None:
+        """A receive() came: its reader re-checks and keeps reading (see ``_reader``);
+        with *start*, a reader is started if none runs."""
+        reader = state.readers.get(routing)
+        if reader is not None:
+            reader.touch()
+        elif start:
+            step = self._reading.step_for(routing)
+            state.ensure_reader(routing, state.shards[index], key, step, self._reading.rescue)
 
     def _require_owned(self, channel: str) -> tuple[str, int, str]:
         """Validate a name to receive on: a process-local one must be this instance's."""
+        if type(channel) is str:
+            return self._owned(channel)  # names are checked once, then remembered
+        return self._check_owned(channel)
+
+    def _check_owned(self, channel: str) -> tuple[str, int, str]:
         require_valid_channel_name(channel)
         route = self._route(channel)
         # Compared by value: the cached route may hold an equal but distinct string.

@@ -22,9 +22,12 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
-__all__ = ["Buffered", "Inbound", "Ready", "now_ms", "wake"]
+from ._codec import Shared
+
+__all__ = ["Buffered", "Inbound", "Payload", "Ready", "now_ms", "wake"]
 
 logger = logging.getLogger("asgi_redis")
 
@@ -38,12 +41,22 @@ class Ready:
         self.message = message
 
 
-# (deadline in epoch ms, payload as read from Redis or a Ready message)
-Buffered = tuple[int, "bytes | Ready"]
+#: A buffered payload: as read from Redis, a message put there as it is, or one payload
+#: shared by the members of a group fan-out.
+Payload: TypeAlias = "bytes | Ready | Shared"
+#: (deadline in epoch ms, payload)
+Buffered: TypeAlias = "tuple[int, Payload]"
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def wake(future: asyncio.Future[None]) -> None:
@@ -76,23 +89,20 @@ class Inbound:
             buffer = self._buffers.get(channel)
             if not buffer:
                 return None
-            now = now_ms()
-            while buffer:
-                entry = buffer.popleft()
-                if entry[0] > now:
-                    break
-                self.expired += 1
-            else:
-                entry = None
-            if not buffer:
-                del self._buffers[channel]
-            return entry
+            return self._take_from(buffer, channel)
 
-    def wait(self, channel: str, routing: str) -> asyncio.Future[None]:
-        """Register a waiter for *channel*; its future resolves when a message may be there."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def wait(
+        self, channel: str, routing: str, loop: asyncio.AbstractEventLoop | None = None
+    ) -> asyncio.Future[None]:
+        """Register a waiter for *channel* on *loop* (the running one); its future resolves
+        when a message may be there."""
+        future: asyncio.Future[None] = (loop or asyncio.get_running_loop()).create_future()
         with self._lock:
-            self._waiters.setdefault(channel, deque()).append(future)
+            waiters = self._waiters.get(channel)
+            if waiters is None:
+                self._waiters[channel] = deque((future,))
+            else:
+                waiters.append(future)
             self._interest[routing] += 1
         return future
 
@@ -103,7 +113,7 @@ class Inbound:
                 # Woken but cancelled before taking: hand the wake-up to the next waiter.
                 self._drop_interest(routing)
                 if self._buffers.get(channel):
-                    self._wake_one(channel, routing)
+                    self._wake_one(channel, routing, _running_loop())
             else:
                 waiters = self._waiters.get(channel)
                 if waiters is not None and future in waiters:
@@ -113,7 +123,7 @@ class Inbound:
                 elif self._buffers.get(channel):
                     # Already dequeued by a wake-up that found it cancelled (or whose
                     # cross-loop wake() came too late): pass that wake-up on.
-                    self._wake_one(channel, routing)
+                    self._wake_one(channel, routing, _running_loop())
                 self._drop_interest(routing)
             return self._interest[routing]
 
@@ -137,6 +147,15 @@ class Inbound:
         with self._lock:
             self._drop_interest(routing)
 
+    def settle_and_take(self, channel: str, routing: str) -> Buffered | None:
+        """:meth:`settle`, then :meth:`take`: what a woken waiter does, under one lock."""
+        with self._lock:
+            self._drop_interest(routing)
+            buffer = self._buffers.get(channel)
+            if not buffer:
+                return None
+            return self._take_from(buffer, channel)
+
     def interest(self, routing: str) -> int:
         return self._interest[routing]
 
@@ -147,21 +166,31 @@ class Inbound:
 
     # Reading side ---------------------------------------------------------------
 
-    def push(self, channel: str, routing: str, deadline: int, payload: bytes | Ready) -> None:
+    def push(self, channel: str, routing: str, deadline: int, payload: Payload) -> None:
         """Buffer one message for *channel* and wake one of its waiters."""
+        self.push_many(((channel, routing),), deadline, payload)
+
+    def push_many(
+        self, targets: Iterable[tuple[str, str]], deadline: int, payload: Payload
+    ) -> None:
+        """Buffer the message for each ``(channel, routing)`` and wake one waiter of each.
+
+        One lock and one look at the running loop for a whole group fan-out.
+        """
+        running = _running_loop()
+        entry = (deadline, payload)
+        buffers = self._buffers
+        waiters = self._waiters
         with self._lock:
-            buffer = self._buffers.setdefault(channel, deque())
-            if len(buffer) >= self._capacity_for(channel):
-                buffer.popleft()
-                self.overflowed += 1
-                logger.warning(
-                    "Local buffer of channel %r is full (capacity %d): dropped its oldest "
-                    "message. Is anything receiving on it?",
-                    channel,
-                    self._capacity_for(channel),
-                )
-            buffer.append((deadline, payload))
-            self._wake_one(channel, routing)
+            for channel, routing in targets:
+                buffer = buffers.get(channel)
+                if buffer is None:
+                    buffer = buffers[channel] = deque()
+                elif len(buffer) >= self._capacity_for(channel):  # capacities are >= 1
+                    self._overflow(buffer, channel)
+                buffer.append(entry)
+                if channel in waiters:
+                    self._wake_one(channel, routing, running)
         if now_ms() - self._last_sweep > self._sweep_every_ms:
             self.sweep()
 
@@ -216,17 +245,40 @@ class Inbound:
         if self._interest[routing] <= 0:
             del self._interest[routing]
 
-    def _wake_one(self, channel: str, routing: str) -> None:
+    def _take_from(self, buffer: deque[Buffered], channel: str) -> Buffered | None:
+        now = now_ms()
+        entry: Buffered | None
+        while buffer:
+            entry = buffer.popleft()
+            if entry[0] > now:
+                break
+            self.expired += 1
+        else:
+            entry = None
+        if not buffer:
+            del self._buffers[channel]
+        return entry
+
+    def _overflow(self, buffer: deque[Buffered], channel: str) -> None:
+        buffer.popleft()
+        self.overflowed += 1
+        logger.warning(
+            "Local buffer of channel %r is full (capacity %d): dropped its oldest "
+            "message. Is anything receiving on it?",
+            channel,
+            self._capacity_for(channel),
+        )
+
+    def _wake_one(
+        self, channel: str, routing: str, running: asyncio.AbstractEventLoop | None
+    ) -> None:
+        """Wake the first live waiter of *channel*; *running* is the caller's loop."""
         waiters = self._waiters.get(channel)
         while waiters:
             future = waiters.popleft()
             if future.done():  # cancelled; its abandon() drops the interest
                 continue
             loop = future.get_loop()
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
             if loop is running:
                 future.set_result(None)
                 break

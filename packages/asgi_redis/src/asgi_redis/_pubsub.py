@@ -25,6 +25,7 @@ import inspect
 import logging
 import weakref
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from asgiref.layers import (
@@ -41,7 +42,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ._codec import frame, unframe
+from ._codec import Shared, frame, unframe
 from ._core import RedisChannelLayer
 from ._inbound import now_ms
 from ._keys import group_of_topic, group_topic, inbox_topic
@@ -180,6 +181,12 @@ class _Lists(RedisChannelLayer):
     def deserialize(self, data: bytes) -> Any:
         return self._owner.deserialize(data)
 
+    def _share(self, payload: bytes) -> Shared:
+        split = None
+        if type(self._owner).deserialize is RedisPubSubChannelLayer.deserialize:
+            split = self._owner._serializer.split()
+        return Shared(payload, split, self.deserialize)
+
 
 class RedisPubSubChannelLayer(SerializingChannelLayer):
     """Pub/sub channel layer, configured like channels_redis 4's ``RedisPubSubChannelLayer``.
@@ -220,6 +227,7 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         self._serializer = lists._serializer
         self.on_disconnect = on_disconnect
         self.on_reconnect = on_reconnect
+        self._inbox_topics = lru_cache(maxsize=1024)(self._inbox_topic)
         # group -> local member channels; a group topic is subscribed while non-empty.
         self._members: dict[str, set[str]] = {}
         self._subscribers: weakref.WeakKeyDictionary[
@@ -255,6 +263,10 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         """This layer's state on the running loop (its ``channel_layer`` is this layer)."""
         return self._lists._get_layer()
 
+    def _inbox(self, routing: str) -> tuple[int, str]:
+        """``_inbox_topic``, remembered per routing key (``__init__``)."""
+        return self._inbox_topics(routing)
+
     def _inbox_topic(self, routing: str) -> tuple[int, str]:
         return self._lists._ring.index_for(routing), inbox_topic(self.prefix, routing)
 
@@ -263,7 +275,10 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
 
     def _subscriber(self, index: int) -> _Subscriber:
         state = self._get_layer()
-        mine = self._subscribers.setdefault(asyncio.get_running_loop(), {})
+        loop = asyncio.get_running_loop()
+        mine = self._subscribers.get(loop)
+        if mine is None:
+            mine = self._subscribers[loop] = {}
         subscriber = mine.get(index)
         if subscriber is None or subscriber.task.done():
             subscriber = mine[index] = _Subscriber(self, state.shards[index], state)
@@ -294,9 +309,12 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         if group is not None:
             channels = sorted(self._members.get(group, ()))
         lists = self._lists
-        for channel in channels:
-            routing, _, _ = lists._route(channel)
-            lists._inbound.push(channel, routing, deadline, payload)
+        route = lists._route
+        if len(channels) == 1:
+            lists._inbound.push(channels[0], route(channels[0])[0], deadline, payload)
+        else:  # a group's members here: one unwrap, one decode each (see ``Shared``)
+            targets = [(channel, route(channel)[0]) for channel in channels]
+            lists._inbound.push_many(targets, deadline, lists._share(payload))
 
     # The interface ------------------------------------------------------------------
 
@@ -316,19 +334,19 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         await state.shards[index].publish(topic, item)
 
     async def receive(self, channel: str) -> dict[str, Any]:
-        require_valid_channel_name(channel)
         lists = self._lists
-        if not is_process_local(channel):
+        routing = lists._require_owned(channel)[0]  # validates the name (remembered)
+        if not is_process_local(routing):
             return await lists.receive(channel)
-        lists._require_owned(channel)
-        index, topic = self._inbox_topic(lists._route(channel)[0])
+        index, topic = self._inbox(routing)
         subscriber = self._subscriber(index)
-        await subscriber.subscribe(topic)
+        confirmed = subscriber.topics.get(topic)
+        if confirmed is None or not confirmed.is_set():
+            await subscriber.subscribe(topic)
         inbound = lists._inbound
-        while True:
-            entry = inbound.take(channel)
-            if entry is not None:
-                return lists._open(entry[1], channel)
+        loop = asyncio.get_running_loop()
+        entry = inbound.take(channel)
+        while entry is None:
             if subscriber.task.done():
                 # close() ended the subscription (and woke us): what is published until
                 # a new one is confirmed is lost, so waiting on would be waiting blind.
@@ -336,13 +354,14 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
                     f"close() ended the subscription that receive({channel!r}) waited on; "
                     "messages published meanwhile are lost: call receive() again to resubscribe"
                 )
-            waiter = inbound.wait(channel, channel)
+            waiter = inbound.wait(channel, channel, loop)
             try:
                 await waiter
             except BaseException:
                 inbound.abandon(channel, channel, waiter)
                 raise
-            inbound.settle(channel)
+            entry = inbound.settle_and_take(channel, channel)
+        return lists._open(entry[1], channel)
 
     async def group_add(self, group: str, channel: str) -> None:
         require_valid_group_name(group)

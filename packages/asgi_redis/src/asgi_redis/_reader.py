@@ -23,8 +23,8 @@ from typing import TypeVar
 
 from asgiref.layers import is_process_local
 
-from ._codec import frame, unframe
-from ._inbound import Buffered, Inbound, Ready, now_ms
+from ._codec import Shared, frame, unframe
+from ._inbound import Buffered, Inbound, Payload, now_ms
 from ._scripts import RETURN
 from ._shards import Lease, Shard, read_reply
 
@@ -138,15 +138,21 @@ class ReadPolicy:
 
     *inbound* is the layer's buffer of read messages and their waiters; *ttl* (seconds)
     refreshes a list's expiry when items go back; *stored* turns a buffered payload back
-    into its stored form (a message put into ``receive_buffer`` is serialized then).
+    into its stored form (a message put into ``receive_buffer`` is serialized then);
+    *share* makes the one payload of an item that names several channels (``Shared``).
     """
 
     def __init__(
-        self, inbound: Inbound, ttl: int, stored: Callable[[bytes | Ready], bytes]
+        self,
+        inbound: Inbound,
+        ttl: int,
+        stored: Callable[[Payload], bytes],
+        share: Callable[[bytes], Shared],
     ) -> None:
         self._inbound = inbound
         self._ttl = ttl
         self._stored = stored
+        self._share = share
 
     def step_for(self, routing: str) -> ReadStep:
         """The iteration for the reader of *routing*: an inbox or a normal channel."""
@@ -223,8 +229,13 @@ class ReadPolicy:
         if deadline <= now_ms():
             self._inbound.expired += 1
             return
-        for channel in channels:
-            self._inbound.push(channel, routing, deadline, payload)
+        if len(channels) == 1:
+            self._inbound.push(channels[0], routing, deadline, payload)
+        else:
+            # Every member here shares one item (GROUP_SEND names them all): unwrapped
+            # once, one decode per receiver (see ``Shared``).
+            shared = self._share(payload)
+            self._inbound.push_many([(c, routing) for c in channels], deadline, shared)
 
     async def give_back(
         self, shard: Shard, key: str, channel: str, leftovers: list[Buffered]

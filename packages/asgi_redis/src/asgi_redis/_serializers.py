@@ -31,6 +31,7 @@ from asgiref.layers import (
     validate_message,
 )
 
+from ._codec import Split
 from .exceptions import MessageDecryptionError
 
 __all__ = [
@@ -128,6 +129,21 @@ class BaseMessageSerializer(abc.ABC):
 
     def deserialize(self, data: bytes) -> Any:
         """Return the message in *data*; raise ``MessageDecryptionError`` for a bad token."""
+        return self.from_bytes(self.unwrap(data))
+
+    def split(self) -> Split | None:
+        """``(unwrap, from_bytes)`` if they make up this serializer's ``deserialize``
+        (``None`` when a subclass overrides ``deserialize`` itself)."""
+        if type(self).deserialize is not BaseMessageSerializer.deserialize:
+            return None
+        return self.unwrap, self.from_bytes
+
+    def unwrap(self, data: bytes) -> bytes:
+        """The format's bytes in *data*: the random prefix dropped, the token decrypted.
+
+        ``deserialize`` is ``from_bytes(unwrap(data))``; a group fan-out unwraps once and
+        calls ``from_bytes`` once per receiver (each gets its own message).
+        """
         if self.random_prefix_length > 0:
             data = data[self.random_prefix_length :]
         if self.crypter is not None:
@@ -142,7 +158,7 @@ class BaseMessageSerializer(abc.ABC):
                     "configured symmetric_encryption_keys (encrypted with another key, not "
                     f"encrypted at all, or older than {ttl} seconds)"
                 ) from None
-        return self.from_bytes(data)
+        return data
 
 
 def _explain(message: Any, error: Exception) -> InvalidMessage:
