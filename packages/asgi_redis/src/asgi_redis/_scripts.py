@@ -105,22 +105,38 @@ GROUP_SEND = LuaScript(
 local now = tonumber(ARGV[1])
 prune(KEYS[1], KEYS[2], ARGV[2])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-if #members == 0 then return {0, 0} end
+local count = #members
+if count == 0 then return {0, 0} end
 local head, payload, base, ttl = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local caps = {}
-for i = 1, #members, 1000 do
-  local part = redis.call('HMGET', KEYS[2], unpack(members, i, math.min(i + 999, #members)))
-  for j = 1, #part do caps[i + j - 1] = part[j] end
+local caps
+if count <= 1000 then
+  caps = redis.call('HMGET', KEYS[2], unpack(members))
+else
+  caps = {}
+  for i = 1, count, 1000 do
+    local part = redis.call('HMGET', KEYS[2], unpack(members, i, math.min(i + 999, count)))
+    for j = 1, #part do caps[i + j - 1] = part[j] end
+  end
 end
-local used, inbox, order, skipped = {}, {}, {}, 0
-for i, channel in ipairs(members) do
-  local bang = string.find(channel, '!', 1, true)
-  local key = base .. ':CHANNEL_KIND:' .. (bang and string.sub(channel, 1, bang) or channel)
-  if used[key] == nil then used[key] = room(key, now) end
+-- Members of one process share a routing name (up to the '!'): its key is built and its
+-- length read once (the per-member loop is most of this script's time).
+local find, sub = string.find, string.sub
+local key_of, used, inbox, order, skipped = {}, {}, {}, {}, 0
+for i = 1, count do
+  local channel = members[i]
+  local bang = find(channel, '!', 1, true)
+  local routing = bang and sub(channel, 1, bang) or channel
+  local key = key_of[routing]
+  if key == nil then
+    key = base .. ':CHANNEL_KIND:' .. routing
+    key_of[routing] = key
+    used[key] = room(key, now)
+  end
   if used[key] < (tonumber(caps[i]) or 100) then
     if bang then
-      if inbox[key] == nil then inbox[key] = {}; order[#order + 1] = key end
-      table.insert(inbox[key], channel)
+      local names = inbox[key]
+      if names == nil then names = {}; inbox[key] = names; order[#order + 1] = key end
+      names[#names + 1] = channel
     else
       redis.call('LPUSH', key, head .. channel .. '\\0' .. payload)
       redis.call('EXPIRE', key, ttl)
@@ -134,6 +150,6 @@ for _, key in ipairs(order) do
   redis.call('LPUSH', key, head .. table.concat(inbox[key], ',') .. '\\0' .. payload)
   redis.call('EXPIRE', key, ttl)
 end
-return {skipped, #members}
+return {skipped, count}
 """.replace("CHANNEL_KIND", CHANNEL),  # the key layout of _keys.channel_key
 )

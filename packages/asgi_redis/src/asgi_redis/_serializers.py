@@ -19,7 +19,7 @@ import base64
 import hashlib
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
@@ -136,7 +136,11 @@ class BaseMessageSerializer(abc.ABC):
         (``None`` when a subclass overrides ``deserialize`` itself)."""
         if type(self).deserialize is not BaseMessageSerializer.deserialize:
             return None
-        return self.unwrap, self.from_bytes
+        return self.unwrap, self.decoder()
+
+    def decoder(self) -> Callable[[bytes], Any]:
+        """``from_bytes`` without extra arguments, as directly as the format allows."""
+        return self.from_bytes
 
     def unwrap(self, data: bytes) -> bytes:
         """The format's bytes in *data*: the random prefix dropped, the token decrypted.
@@ -226,6 +230,11 @@ class MsgPackSerializer(BaseMessageSerializer):
         if args or kwargs:
             return msgpack.unpackb(data, *args, **kwargs)
         return self._plain.deserialize(data)
+
+    def decoder(self) -> Callable[[bytes], Any]:
+        if type(self).from_bytes is MsgPackSerializer.from_bytes:
+            return self._plain.deserialize  # what from_bytes(data) calls
+        return self.from_bytes
 
 
 class Wrapped(BaseMessageSerializer):
