@@ -75,9 +75,9 @@ def running(command: list[str]) -> Iterator[tuple[int, int]]:
 
 def load(port: int, view: str, seconds: float) -> tuple[float, int]:
     """Requests per second, and the number of non-2xx answers (which must be none)."""
+    url = f"http://127.0.0.1:{port}/{view}"
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{wrk_seconds(seconds)}s"]
-        + [f"http://127.0.0.1:{port}/{view}"],
+        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{wrk_seconds(seconds)}s", url],
         capture_output=True,
         text=True,
         check=True,
