@@ -324,10 +324,13 @@ def examples(session: nox.Session, django: str) -> None:
 @nox.session(python=DEFAULT_PYTHON)
 def bench(session: nox.Session) -> None:
     """Every benchmark in bench/, side by side with its peers (slow; not in CI)."""
-    session.install("uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika")
+    # matplotlib renders the charts (bench/_results.py); the benchmarks run without it.
+    session.install(
+        "uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika", "matplotlib"
+    )
     targets = [f"./{p}" for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
     _install_local(session, *targets, django="5.2")
-    for script in sorted((ROOT / "bench").glob("*.py")):
+    for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _name.py: shared helpers
         session.run("python", str(script.relative_to(ROOT)))
 
 
