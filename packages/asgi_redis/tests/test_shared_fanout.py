@@ -179,3 +179,26 @@ async def test_a_member_cancelled_after_its_wake_up_loses_nothing(
     assert await asyncio.wait_for(layer.receive(channels[0]), 5) == {"type": "m", "n": 1}
     await layer.flush()
     await layer.close()
+
+
+async def test_group_send_reads_capacities_once_lists_are_not_empty(
+    redis_url: str, prefix: str
+) -> None:
+    # The script admits one item into an empty list without reading capacities; from the
+    # second item on, each member's own capacity decides.
+    layer = RedisChannelLayer(
+        hosts=[redis_url], prefix=prefix, channel_capacity={"cap.one": 1, "cap.three": 3}
+    )
+    for channel in ("cap.one", "cap.three", "cap.default"):
+        await layer.group_add("room", channel)
+    for n in range(5):
+        await layer.group_send("room", {"type": "n", "n": n})
+    assert [(await layer.receive("cap.one"))["n"]] == [0]
+    assert [(await layer.receive("cap.three"))["n"] for _ in range(3)] == [0, 1, 2]
+    assert [(await layer.receive("cap.default"))["n"] for _ in range(5)] == list(range(5))
+    for channel in ("cap.one", "cap.three"):  # nothing else was queued for them
+        _, index, key = layer._route(channel)
+        assert await layer.connection(index).llen(key) == 0
+        assert layer._inbound.buffered(channel) == 0
+    await layer.flush()
+    await layer.close()

@@ -102,26 +102,27 @@ GROUP_SEND = LuaScript(
     "group_send",
     _HELPERS
     + """
+-- Each member's capacity (as group_add stored it), in HMGETs of at most 1000 fields.
+local function capacities(hkey, members)
+  local caps = {}
+  for i = 1, #members, 1000 do
+    local part = redis.call('HMGET', hkey, unpack(members, i, math.min(i + 999, #members)))
+    for j = 1, #part do caps[i + j - 1] = part[j] end
+  end
+  return caps
+end
 local now = tonumber(ARGV[1])
 prune(KEYS[1], KEYS[2], ARGV[2])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local count = #members
 if count == 0 then return {0, 0} end
 local head, payload, base, ttl = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local caps
-if count <= 1000 then
-  caps = redis.call('HMGET', KEYS[2], unpack(members))
-else
-  caps = {}
-  for i = 1, count, 1000 do
-    local part = redis.call('HMGET', KEYS[2], unpack(members, i, math.min(i + 999, count)))
-    for j = 1, #part do caps[i + j - 1] = part[j] end
-  end
-end
 -- Members of one process share a routing name (up to the '!'): its key is built and its
--- length read once (the per-member loop is most of this script's time).
+-- length read once (the per-member loop is most of this script's time). Capacities are
+-- read only once a member's list is not empty: every capacity is >= 1, so an empty list
+-- takes one item whatever it is (the usual case: readers keep inboxes drained).
 local find, sub = string.find, string.sub
-local key_of, used, inbox, order, skipped = {}, {}, {}, {}, 0
+local key_of, used, inbox, order, skipped, caps = {}, {}, {}, {}, 0, nil
 for i = 1, count do
   local channel = members[i]
   local bang = find(channel, '!', 1, true)
@@ -132,7 +133,12 @@ for i = 1, count do
     key_of[routing] = key
     used[key] = room(key, now)
   end
-  if used[key] < (tonumber(caps[i]) or 100) then
+  local fits = used[key] == 0
+  if not fits then
+    if caps == nil then caps = capacities(KEYS[2], members) end
+    fits = used[key] < (tonumber(caps[i]) or 100)
+  end
+  if fits then
     if bang then
       local names = inbox[key]
       if names == nil then names = {}; inbox[key] = names; order[#order + 1] = key end
