@@ -145,6 +145,73 @@ async def test_group_send_skips_only_the_full_members() -> None:
     assert await layer.receive("tiny") == {"n": 1}
 
 
+async def test_group_send_follows_capacity_changed_after_construction() -> None:
+    layer = InMemoryChannelLayer(capacity=5)
+    await layer.group_add("g", "a")
+    await layer.group_send("g", {"n": 1})
+    layer.capacity = 1  # group_send looks the capacity up per call, not once per layer
+    await layer.group_send("g", {"n": 2})
+    layer.channel_capacity = {"a": 3}
+    await layer.group_send("g", {"n": 3})
+    await layer.group_send("g", {"n": 4})
+    assert [await layer.receive("a") for _ in (1, 2, 3)] == [{"n": 1}, {"n": 3}, {"n": 4}]
+
+
+async def test_group_send_asks_a_subclass_get_capacity_per_member() -> None:
+    class PerMember(InMemoryChannelLayer):
+        def get_capacity(self, channel: str) -> int:
+            return 1 if channel == "small" else 10
+
+    layer = PerMember()
+    for member in ("small", "large"):
+        await layer.group_add("g", member)
+    for n in (1, 2):
+        await layer.group_send("g", {"n": n})
+    assert [await layer.receive("large") for _ in (1, 2)] == [{"n": 1}, {"n": 2}]
+    assert await layer.receive("small") == {"n": 1}
+    assert "small" not in layer.channels  # its second message was refused, not queued
+
+
+async def test_group_send_wakes_every_waiting_member_with_its_own_copy() -> None:
+    layer = InMemoryChannelLayer()
+    names = [f"member.{index}" for index in range(50)]
+    for name in names:
+        await layer.group_add("g", name)
+    receives = [asyncio.ensure_future(layer.receive(name)) for name in names]
+    await asyncio.sleep(0)  # all waiting
+    await layer.group_send("g", {"type": "hello", "nested": {"k": [1]}})
+    received = await asyncio.gather(*receives)
+    assert all(message == {"type": "hello", "nested": {"k": [1]}} for message in received)
+    assert len({id(message) for message in received}) == len(names)
+    assert len({id(message["nested"]) for message in received}) == len(names)
+
+
+def test_group_send_wakes_members_waiting_on_other_loops() -> None:
+    layer = InMemoryChannelLayer()
+    got: list[dict[str, Any]] = []
+    waiting = threading.Barrier(3)
+
+    async def member(name: str) -> None:
+        pending = asyncio.ensure_future(layer.receive(name))
+        await asyncio.sleep(0)
+        waiting.wait(10)
+        got.append(await asyncio.wait_for(pending, 10))
+
+    async def join() -> None:
+        for name in ("x", "y"):
+            await layer.group_add("g", name)
+
+    asyncio.run(join())
+    threads = [threading.Thread(target=asyncio.run, args=(member(n),)) for n in ("x", "y")]
+    for thread in threads:
+        thread.start()
+    waiting.wait(10)
+    asyncio.run(layer.group_send("g", {"n": 1}))
+    for thread in threads:
+        thread.join(15)
+    assert got == [{"n": 1}, {"n": 1}]
+
+
 async def test_expired_messages_and_channels_are_cleaned_without_receives(
     clock: FakeClock,
 ) -> None:

@@ -72,6 +72,23 @@ def _wake_pending(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _wake_one(waiters: deque[asyncio.Future[None]], loop: asyncio.AbstractEventLoop | None) -> None:
+    """Wake the first live waiter; ``loop`` is the running loop (None outside one)."""
+    while waiters:
+        waiter = waiters.popleft()
+        if waiter.done():
+            continue
+        owner = waiter.get_loop()
+        if owner is loop:
+            waiter.set_result(None)
+            return
+        try:
+            owner.call_soon_threadsafe(_wake_pending, waiter)
+        except RuntimeError:
+            continue  # its loop is closed: that receive can never resume
+        return
+
+
 class InMemoryChannelLayer(BaseChannelLayer):
     """A channel layer that keeps everything in this process's memory.
 
@@ -118,18 +135,20 @@ class InMemoryChannelLayer(BaseChannelLayer):
         with self._lock:
             now = monotonic()
             self._expire(now)
-            if not self._deliver(channel, snapshot, now):
-                raise ChannelFull(
-                    f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}"
-                )
+            capacity = self.get_capacity(channel)
+            if not self._deliver(channel, snapshot, now, capacity, asyncio._get_running_loop()):
+                raise ChannelFull(f"Channel {channel!r} is at its capacity of {capacity}")
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Return the oldest unexpired message on *channel*, waiting for one."""
         require_valid_channel_name(channel)
+        housekeeping = True  # once per call: a woken receive only needs its own queue
         while True:
             with self._lock:
                 now = monotonic()
-                self._expire(now)
+                if housekeeping:
+                    self._expire(now)
+                    housekeeping = False
                 state = self._channels.get(channel)
                 if state is None:
                     state = self._channels[channel] = _Channel()
@@ -169,15 +188,21 @@ class InMemoryChannelLayer(BaseChannelLayer):
         validate_message(message, check_values=self.check_values)
         snapshot = copy_message(message)
         flat = is_flat(snapshot)
+        loop = asyncio._get_running_loop()
         with self._lock:
             now = monotonic()
             self._expire(now)
+            members = self._groups.members(group, now)
+            # Looked up once, not per member, unless patterns or an override can vary it.
+            uniform = self._uniform_capacity()
+            deliver = self._deliver
             # The first delivered member may own the snapshot; the rest need copies.
             pending: dict[str, Any] | None = snapshot
-            for channel in self._groups.members(group, now):
+            for channel in members:
                 if pending is None:
                     pending = snapshot.copy() if flat else copy_message(snapshot)
-                if self._deliver(channel, pending, now):
+                capacity = self.get_capacity(channel) if uniform is None else uniform
+                if deliver(channel, pending, now, capacity, loop):
                     pending = None
 
     # Lifecycle -----------------------------------------------------------------
@@ -241,14 +266,32 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     # Internals (called with the lock held) ---------------------------------------
 
-    def _deliver(self, channel: str, message: dict[str, Any], now: float) -> bool:
+    def _uniform_capacity(self) -> int | None:
+        """The capacity every channel has, or None when it may differ per channel."""
+        if type(self).get_capacity is not BaseChannelLayer.get_capacity:
+            return None  # a subclass decides per channel
+        matcher = self._capacities
+        if matcher.patterns or matcher.source is not self.channel_capacity:
+            return None
+        return self.capacity if matcher.default == self.capacity else None
+
+    def _deliver(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        now: float,
+        capacity: int,
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> bool:
+        """Queue *message* unless *channel* holds *capacity* live ones; ``loop`` is the
+        running loop (or None), whose waiters are woken directly."""
         state = self._channels.get(channel)
         if state is None:
             state = self._channels[channel] = _Channel()
         messages = state.messages
         while messages and messages[0][0] <= now:
             messages.popleft()
-        if len(messages) >= self.get_capacity(channel):
+        if len(messages) >= capacity:
             return False
         deadline = now + self.expiry
         if not state.scheduled:
@@ -256,7 +299,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             state.scheduled = True
         messages.append((deadline, message))
         if state.waiters:
-            self._wake_one(state)
+            _wake_one(state.waiters, loop)
         return True
 
     @staticmethod
@@ -268,27 +311,6 @@ class InMemoryChannelLayer(BaseChannelLayer):
                 return message
         return _EMPTY
 
-    @staticmethod
-    def _wake_one(state: _Channel) -> None:
-        waiters = state.waiters
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        while waiters:
-            waiter = waiters.popleft()
-            if waiter.done():
-                continue
-            owner = waiter.get_loop()
-            if owner is loop:
-                waiter.set_result(None)
-                return
-            try:
-                owner.call_soon_threadsafe(_wake_pending, waiter)
-            except RuntimeError:
-                continue  # its loop is closed: that receive can never resume
-            return
-
     def _abandon(self, channel: str, state: _Channel, waiter: asyncio.Future[None]) -> None:
         # The receive is leaving (cancelled or its loop is going away).
         with self._lock:
@@ -297,7 +319,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             except ValueError:
                 # It had been woken: hand the wake-up to the next waiter.
                 if state.messages:
-                    self._wake_one(state)
+                    _wake_one(state.waiters, asyncio._get_running_loop())
             idle = not state.messages and not state.waiters and not state.scheduled
             if idle and self._channels.get(channel) is state:
                 del self._channels[channel]

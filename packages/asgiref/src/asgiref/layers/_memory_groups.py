@@ -7,7 +7,6 @@ and its behaviour is fully determined by its inputs.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
 
 __all__ = ["GroupRegistry"]
 
@@ -51,15 +50,15 @@ class GroupRegistry:
         if not members:
             del self._groups[group]
 
-    def members(self, group: str, now: float) -> Iterator[str]:
-        """Yield the channels of *group* whose membership has not expired."""
+    def members(self, group: str, now: float) -> list[str]:
+        """The channels of *group* whose membership has not expired.
+
+        A new list (a snapshot): callers may add or discard while they deliver.
+        """
         members = self._groups.get(group)
         if not members:
-            return
-        # A list snapshot: callers may add or discard while they deliver.
-        for channel, deadline in list(members.items()):
-            if deadline > now:
-                yield channel
+            return []
+        return [channel for channel, deadline in members.items() if deadline > now]
 
     def expire(self, now: float) -> None:
         """Drop memberships whose deadline is ``<= now``; amortised O(1)."""
