@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels import _db
 from channels.db import aclose_old_connections, database_sync_to_async
 from django.db import connection
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -63,8 +70,56 @@ async def test_aclose_old_connections_closes_expired_ones() -> None:
     def expire() -> None:
         connection.close_at = 0
 
-    from asgiref.sync import sync_to_async
-
     await sync_to_async(expire)()
     await aclose_old_connections()
     assert await sync_to_async(_is_open)() is False
+
+
+def _in_a_new_thread(func: Callable[[], T]) -> T:
+    results: list[T] = []
+    thread = threading.Thread(target=lambda: results.append(func()))
+    thread.start()
+    thread.join()
+    return results[0]
+
+
+@pytest.fixture
+def watch() -> Iterator[_db._OpenConnections]:
+    """A fresh watch started in a thread with no connection (the test's own thread has one)."""
+    fresh = _db._OpenConnections()
+    _in_a_new_thread(fresh.watch)
+    yield fresh
+    fresh.stop()
+
+
+def _open_then(check: Callable[[], bool]) -> bool:
+    connection.ensure_connection()
+    try:
+        return check()
+    finally:
+        connection.close()
+
+
+def test_a_connection_opened_in_any_thread_is_seen(watch: _db._OpenConnections) -> None:
+    assert watch.none_open()
+    assert _in_a_new_thread(lambda: _open_then(watch.none_open)) is False
+    assert watch.none_open()
+
+
+async def test_no_thread_hop_while_no_connection_is_open(
+    watch: _db._OpenConnections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(_db, "open_connections", watch)
+    monkeypatch.setattr(_db, "close_old_connections", lambda: calls.append(1))
+    await aclose_old_connections()
+    assert calls == []
+
+    def aclose_while_open() -> bool:
+        asyncio.run(aclose_old_connections())
+        return True
+
+    await sync_to_async(_in_a_new_thread, thread_sensitive=False)(
+        lambda: _open_then(aclose_while_open)
+    )
+    assert calls == [1]

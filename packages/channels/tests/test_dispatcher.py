@@ -153,3 +153,45 @@ async def test_a_handler_error_raised_during_an_interrupt_still_propagates():
     loop = http_loop([client.receive], handler)
     with pytest.raises(RuntimeError, match="cleanup failed"):
         await asyncio.wait_for(loop.run(), 5)
+
+
+async def test_in_the_default_mode_messages_ready_together_run_client_first():
+    # Both reads finish before the loop looks; the client's message must still run first.
+    seen: list[str] = []
+
+    async def client() -> dict:
+        if seen.count("websocket.receive"):
+            await asyncio.Event().wait()
+        return {"type": "websocket.receive"}
+
+    async def layer() -> dict:
+        if seen.count("chat.message") == 2:
+            raise StopConsumer
+        return {"type": "chat.message"}
+
+    async def handler(message: dict) -> None:
+        seen.append(message["type"])
+
+    with pytest.raises(StopConsumer):
+        await DispatchLoop([client, layer], handler).run()
+    assert seen == ["websocket.receive", "chat.message", "chat.message"]
+
+
+async def test_in_the_default_mode_cancelling_an_idle_loop_cancels_its_reads():
+    reads: list[asyncio.Future[dict]] = []
+
+    async def forever() -> dict:
+        waiting = asyncio.get_running_loop().create_future()
+        reads.append(waiting)
+        return await waiting
+
+    async def handler(message: dict) -> None:
+        raise AssertionError(f"nothing was sent, yet {message} was handled")
+
+    task = asyncio.ensure_future(DispatchLoop([forever, forever], handler).run())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(reads) == 2
+    assert all(read.cancelled() for read in reads)

@@ -74,7 +74,8 @@ class AsyncConsumer:
     max_concurrent_handlers: int = 1
     #: Close stale database connections before each handler, as Django does
     #: around a request. Costs one hop to the thread-sensitive executor per
-    #: message; a consumer that never touches the database can turn it off.
+    #: message while any database connection is open (none otherwise); a
+    #: consumer that never touches the database can turn it off.
     close_old_db_connections: bool = True
 
     scope: Scope

@@ -8,16 +8,30 @@ Invariant: a connection inside an atomic block is never closed. Closing it
 would abort the transaction under the code that opened it (upstream did this
 to the transaction of Django's TestCase, whose queries then failed with
 "closed database"); its staleness is checked once the block ends.
+
+Consumers call ``aclose_old_connections`` before every message, and the hop to
+the thread-sensitive thread it takes is most of what a broadcast costs per
+recipient when no handler touches the database. So the hop is skipped when it
+can have no effect: ``close_if_unusable_or_obsolete`` does nothing to a wrapper
+whose ``connection`` is None, and :class:`_OpenConnections` knows every wrapper
+that may hold one. It watches from the app's ``ready()`` (or the first call, if
+``channels`` is not an installed app): every wrapper that connects afterwards
+(``connection_created``, sent in whatever thread connects), plus the
+already-initialized wrappers of the thread that starts the watch.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
+import threading
+import weakref
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from asgiref.sync import sync_to_async
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 __all__ = ["aclose_old_connections", "close_old_connections", "database_sync_to_async"]
 
@@ -72,6 +86,67 @@ def database_sync_to_async(
     return sync_to_async(_closing(func), thread_sensitive=thread_sensitive)
 
 
+class _OpenConnections:
+    """The database wrappers that may hold an open connection, once watching has started.
+
+    Read on every consumer message, so reads take no lock: writers (under the lock) replace
+    the tuple of weak references, and a reader sees one whole tuple or the next.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # connection_created arrives from any thread
+        self._refs: tuple[weakref.ref[BaseDatabaseWrapper], ...] = ()
+        self.watching = False
+
+    def watch(self) -> None:
+        """Start (idempotently) in the calling thread: note its wrappers, then every new one."""
+        with self._lock:
+            self._add(connections.all(initialized_only=True))
+            if not self.watching:
+                connection_created.connect(self._created)  # weak: dies with the watch
+                self.watching = True
+
+    def stop(self) -> None:
+        """Forget everything (tests); the next call closes and watches again."""
+        with self._lock:
+            connection_created.disconnect(self._created)
+            self._refs = ()
+            self.watching = False
+
+    def _created(self, sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+        with self._lock:
+            self._add([connection])
+
+    def _add(self, wrappers: Iterable[BaseDatabaseWrapper]) -> None:
+        alive = [wrapper for ref in self._refs if (wrapper := ref()) is not None]
+        alive += [wrapper for wrapper in wrappers if all(wrapper is not a for a in alive)]
+        self._refs = tuple(weakref.ref(wrapper) for wrapper in alive)
+
+    def none_open(self) -> bool:
+        """True only if closing old connections, in any thread, would do nothing now."""
+        if not self.watching:
+            return False
+        for ref in self._refs:
+            wrapper = ref()
+            # A collected wrapper's connection is gone with it.
+            if wrapper is not None and wrapper.connection is not None:
+                return False
+        return True
+
+
+open_connections = _OpenConnections()
+
+
+def _close_and_watch() -> None:
+    close_old_connections()
+    open_connections.watch()
+
+
 async def aclose_old_connections() -> None:
-    """Close stale database connections, from async code."""
-    await sync_to_async(close_old_connections)()
+    """Close stale database connections, from async code.
+
+    Takes no thread hop while no database connection is open anywhere.
+    """
+    if open_connections.none_open():
+        return
+    await sync_to_async(_close_and_watch)()

@@ -70,11 +70,13 @@ class DispatchLoop:
         if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
             raise ValueError(f"max_concurrency must be an int >= 1, got {self.max_concurrency!r}")
 
-    def _read(self, index: int) -> None:
+    def _read(self, index: int) -> asyncio.Task[Message] | None:
+        """Start reading source *index*; None if that source has ended."""
         if index in self._ended_sources:
-            return
+            return None
         task = asyncio.ensure_future(self.sources[index]())
         self._reads[task] = index
+        return task
 
     def _take(self, task: asyncio.Task[Message]) -> tuple[int, Message]:
         """The source and message of a finished read; a final client message ends the client."""
@@ -157,13 +159,33 @@ class DispatchLoop:
     async def _run_inline(self) -> None:
         # The common case needs no scheduling: nothing runs beside the one
         # handler, so it is awaited directly (no task per message) and its
-        # source is read again only after it returns.
+        # source is read again only after it returns. A read reports its own
+        # completion (no asyncio.wait per message, the main per-message cost of
+        # a broadcast here); everything done at a wake-up runs in source order,
+        # the client first, as asyncio.wait's done set did.
+        loop = asyncio.get_running_loop()
+        done: list[asyncio.Task[Message]] = []
+        waiter: list[asyncio.Future[None]] = []
+
+        def finished(task: asyncio.Task[Message]) -> None:
+            done.append(task)
+            if waiter and not waiter[0].done():
+                waiter[0].set_result(None)
+
+        for task in self._reads:
+            task.add_done_callback(finished)
         while self._reads:
-            done, _ = await asyncio.wait(self._reads, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(done, key=self._reads.__getitem__):
+            if not done:
+                waiter[:] = [loop.create_future()]
+                await waiter[0]
+            ready = done[:] if len(done) == 1 else sorted(done, key=self._reads.__getitem__)
+            done.clear()
+            for task in ready:
                 source, message = self._take(task)
                 await self.handler(message)
-                self._read(source)
+                again = self._read(source)
+                if again is not None:
+                    again.add_done_callback(finished)
 
     async def _run_scheduled(self) -> None:
         while self._reads or self._running:

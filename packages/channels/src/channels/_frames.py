@@ -7,6 +7,7 @@ the result to the server. No IO happens here.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -44,6 +45,13 @@ def handler_name(message: Mapping[str, Any]) -> str:
         raise ValueError(
             f"Message 'type' must be a str, got {type(message_type).__name__} {message_type!r}"
         )
+    return _method_name(message_type)
+
+
+@functools.lru_cache(maxsize=1024)
+def _method_name(message_type: str) -> str:
+    # Cached: a consumer sees a handful of types, once per message (per recipient of a
+    # broadcast). Only results are cached; a refused type raises every time.
     name = message_type.replace(".", "_")
     # Checked after the replacement: ".private" must not reach "_private" either.
     if not name or name.startswith("_"):
