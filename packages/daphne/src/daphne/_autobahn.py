@@ -8,7 +8,7 @@ Autobahn pays even with debug logging off.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Protocol
 
 import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -241,6 +241,12 @@ def _deflate_acceptor(window_bits: int) -> Any:
     return accept
 
 
+class ActionLog(Protocol):
+    """What the factory's owner must offer: upstream's ``Server.log_action``."""
+
+    def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None: ...
+
+
 class WebSocketFactory(WebSocketServerFactory):
     """Autobahn's server factory, bound to the daphne server that owns it.
 
@@ -251,7 +257,7 @@ class WebSocketFactory(WebSocketServerFactory):
 
     protocol = _AutobahnSide
 
-    def __init__(self, server_class: ServerContext, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, server_class: ActionLog, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
         self.server_class = server_class
 
