@@ -226,16 +226,19 @@ class RedisChannelLayer(SerializingChannelLayer):
         inbound = self._inbound
         loop = asyncio.get_running_loop()
         state = self._layers.get(loop)
-        entry = inbound.take(channel)
-        while entry is None:
-            if state is None or state.closed:
-                state = self._get_layer()
-            waiter = inbound.wait(channel, routing, loop)
-            self._warm(state, routing, index, key, start=True)
+        found = inbound.take_or_wait(channel, routing, loop)
+        if not isinstance(found, asyncio.Future):
+            if state is not None:  # read ahead already: keep the reader warm all the same
+                self._warm(state, routing, index, key, start=False)
+            return self._open(found[1], channel)
+        while True:
             try:
-                await waiter
+                if state is None or state.closed:
+                    state = self._get_layer()
+                self._warm(state, routing, index, key, start=True)
+                await found
             except BaseException:
-                if inbound.abandon(channel, routing, waiter) == 0:
+                if inbound.abandon(channel, routing, found) == 0 and state is not None:
                     # Nobody waits any more: stop reading ahead, give back what was read.
                     reader = state.readers.get(routing)
                     if reader is not None:
@@ -245,9 +248,7 @@ class RedisChannelLayer(SerializingChannelLayer):
             entry = inbound.settle_and_take(channel, routing)
             if entry is not None:
                 return self._open(entry[1], channel)
-        if state is not None:  # read ahead already: keep the reader warm all the same
-            self._warm(state, routing, index, key, start=False)
-        return self._open(entry[1], channel)
+            found = inbound.wait(channel, routing, loop)
 
     def _warm(self, state: LoopState, routing: str, index: int, key: str, start: bool) -> None:
         """A receive() came: its reader re-checks and keeps reading (see ``_reader``);

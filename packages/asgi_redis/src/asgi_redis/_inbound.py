@@ -91,20 +91,25 @@ class Inbound:
                 return None
             return self._take_from(buffer, channel)
 
+    def take_or_wait(
+        self, channel: str, routing: str, loop: asyncio.AbstractEventLoop
+    ) -> Buffered | asyncio.Future[None]:
+        """:meth:`take`, or if nothing is buffered :meth:`wait`, under one lock."""
+        with self._lock:
+            buffer = self._buffers.get(channel)
+            if buffer:
+                entry = self._take_from(buffer, channel)
+                if entry is not None:
+                    return entry
+            return self._add_waiter(channel, routing, loop)
+
     def wait(
         self, channel: str, routing: str, loop: asyncio.AbstractEventLoop | None = None
     ) -> asyncio.Future[None]:
         """Register a waiter for *channel* on *loop* (the running one); its future resolves
         when a message may be there."""
-        future: asyncio.Future[None] = (loop or asyncio.get_running_loop()).create_future()
         with self._lock:
-            waiters = self._waiters.get(channel)
-            if waiters is None:
-                self._waiters[channel] = deque((future,))
-            else:
-                waiters.append(future)
-            self._interest[routing] += 1
-        return future
+            return self._add_waiter(channel, routing, loop or asyncio.get_running_loop())
 
     def abandon(self, channel: str, routing: str, future: asyncio.Future[None]) -> int:
         """Withdraw a cancelled waiter; return the remaining interest in *routing*."""
@@ -189,7 +194,15 @@ class Inbound:
                 elif len(buffer) >= self._capacity_for(channel):  # capacities are >= 1
                     self._overflow(buffer, channel)
                 buffer.append(entry)
-                if channel in waiters:
+                queue = waiters.get(channel)
+                if not queue:
+                    continue
+                first = queue[0]
+                if len(queue) == 1 and first.get_loop() is running and not first.done():
+                    # The usual case, one receiver of this loop waiting: wake it at once.
+                    del waiters[channel]
+                    first.set_result(None)
+                else:
                     self._wake_one(channel, routing, running)
         if now_ms() - self._last_sweep > self._sweep_every_ms:
             self.sweep()
@@ -239,6 +252,18 @@ class Inbound:
         return self._capacity_for(channel)
 
     # Internals (lock held) -------------------------------------------------------
+
+    def _add_waiter(
+        self, channel: str, routing: str, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = loop.create_future()
+        waiters = self._waiters.get(channel)
+        if waiters is None:
+            self._waiters[channel] = deque((future,))
+        else:
+            waiters.append(future)
+        self._interest[routing] += 1
+        return future
 
     def _drop_interest(self, routing: str) -> None:
         self._interest[routing] -= 1

@@ -344,24 +344,26 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         if confirmed is None or not confirmed.is_set():
             await subscriber.subscribe(topic)
         inbound = lists._inbound
-        loop = asyncio.get_running_loop()
-        entry = inbound.take(channel)
-        while entry is None:
+        found = inbound.take_or_wait(channel, channel, asyncio.get_running_loop())
+        while isinstance(found, asyncio.Future):
             if subscriber.task.done():
+                inbound.abandon(channel, channel, found)
                 # close() ended the subscription (and woke us): what is published until
                 # a new one is confirmed is lost, so waiting on would be waiting blind.
                 raise RedisConnectionError(
                     f"close() ended the subscription that receive({channel!r}) waited on; "
                     "messages published meanwhile are lost: call receive() again to resubscribe"
                 )
-            waiter = inbound.wait(channel, channel, loop)
             try:
-                await waiter
+                await found
             except BaseException:
-                inbound.abandon(channel, channel, waiter)
+                inbound.abandon(channel, channel, found)
                 raise
             entry = inbound.settle_and_take(channel, channel)
-        return lists._open(entry[1], channel)
+            if entry is not None:
+                return lists._open(entry[1], channel)
+            found = inbound.wait(channel, channel)
+        return lists._open(found[1], channel)
 
     async def group_add(self, group: str, channel: str) -> None:
         require_valid_group_name(group)
