@@ -309,3 +309,32 @@ def test_connection_lost_disconnects_unfinished_requests_and_drops_the_parser(ma
     assert rec.reaped[0] is first and all(cycle.disconnected for cycle in rec.reaped)
     # The parser (which points back at the state) is let go of.
     assert not isinstance(state.parser, type(parser)) and not state.busy()
+
+
+def test_an_unknown_upgrades_body_reaches_the_application_whole(machine):
+    # The parsers stop at the head of any request asking to upgrade; when the server does not
+    # speak the protocol, the Content-Length body after the head is still the request's.
+    state, rec = machine
+    head = b"POST /u HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: irc\r\n"
+    state.dataReceived(head + b"Content-Length: 11\r\n\r\nhello")
+    state.dataReceived(b" world and more")  # what follows the body is never read as a request
+    [cycle] = rec.runs
+
+    async def read_all() -> bytes:
+        body = b""
+        while True:
+            message = await cycle.receive()
+            body += message["body"]
+            if not message["more_body"]:
+                return body
+
+    assert asyncio.run(read_all()) == b"hello world"
+    assert rec.upgrades == [] and len(rec.runs) == 1 and not cycle.keep_alive
+
+
+def test_an_unknown_upgrade_with_a_chunked_body_is_refused(machine):
+    state, rec = machine
+    head = b"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: irc\r\n"
+    state.dataReceived(head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert rec.runs == []
+    assert rec.take().startswith(b"HTTP/1.1 400") and rec.closed

@@ -93,6 +93,14 @@ def test_pipelined_requests_answered_in_order(server, raw):
     assert reply.index(b'"n=1"') < reply.index(b"body") < reply.index(b'"n=3"')
 
 
+def test_a_body_sent_with_an_unknown_upgrade_reaches_the_application(server, raw):
+    # Answered as plain HTTP (the server does not speak "irc"), with the whole body.
+    request = b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: irc\r\n"
+    reply = raw(server, request + b"Content-Length: 9\r\n\r\nsent body")
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert reply.endswith(b"\r\n\r\nsent body") and b"connection: close" in reply.lower()
+
+
 def test_http10_without_length_is_close_delimited(server, raw):
     reply = raw(server, b"GET /stream HTTP/1.0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 200")

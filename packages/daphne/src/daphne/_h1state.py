@@ -52,6 +52,7 @@ from ._request import (
     check_version_and_host,
     is_websocket_upgrade,
     keep_alive,
+    upgrade_body_length,
 )
 from ._scope import RequestTargetError, build_http_scope
 from ._types import RawHeaders, Scope
@@ -176,11 +177,15 @@ class Http1State:
         self._chunked = False
         self._pending_head: tuple[int, RawHeaders] | None = None
         self._body_received = 0
+        self._unframed = 0  # body bytes of an unknown upgrade's request still to come
 
     # Input -----------------------------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
         if self.closing or self._deferred_error is not None:
+            return
+        if self._unframed:
+            self._take_unframed(data)
             return
         budget = self.budget
         if self.parsing is None:
@@ -198,17 +203,20 @@ class Http1State:
             else:
                 budget.body_fed(len(data))
         except UpgradeRequested as exc:
-            if self._upgrade_to is not None:
-                parser = self.parser
-                request = UpgradeRequest(
-                    self._upgrade_to,
-                    parser.get_method(),
-                    self._url,
-                    self._headers,
-                    parser.get_http_version(),
-                )
-                self.actions.upgrade(request, data[exc.args[0] :])
-            # Otherwise an unknown upgrade was answered as plain HTTP; its bytes are dropped.
+            if self._upgrade_to is None:
+                # An upgrade this server does not speak, answered as plain HTTP: the parser
+                # stopped at its head, so its body (if any) is taken here.
+                self._take_unframed(data[exc.args[0] :])
+                return
+            parser = self.parser
+            request = UpgradeRequest(
+                self._upgrade_to,
+                parser.get_method(),
+                self._url,
+                self._headers,
+                parser.get_http_version(),
+            )
+            self.actions.upgrade(request, data[exc.args[0] :])
         except (Reject, ParseError) as exc:
             self._reject(exc.status, str(exc))
 
@@ -304,6 +312,8 @@ class Http1State:
 
     def on_message_complete(self) -> None:
         self.budget.progress = True
+        if self._unframed:
+            return  # an unknown upgrade's body follows, unframed by the parser
         cycle = self.parsing
         if cycle is not None:
             cycle.end_body()
@@ -339,7 +349,13 @@ class Http1State:
         if self.closing or not self.actions.accepting():
             cycle.keep_alive = False
         if self.parser.should_upgrade():
-            cycle.keep_alive = False  # Unknown upgrade: answer as plain HTTP, then close.
+            # Unknown upgrade: answer as plain HTTP, then close. The parsers leave its body
+            # unframed: a Content-Length body is read here; a chunked one cannot be.
+            cycle.keep_alive = False
+            length = upgrade_body_length(scope["headers"])
+            if length is None:
+                raise Reject(400, "expected Content-Length, not chunked, on an upgrade request")
+            self._unframed = length
         self.parsing = cycle
         self._body_received = 0
         if self.cycle is None:
@@ -347,6 +363,19 @@ class Http1State:
         else:
             self.pipeline.append(cycle)
             self.actions.pause_reading()
+
+    def _take_unframed(self, data: bytes) -> None:
+        """Body bytes of an unknown upgrade's request, which the parser does not see."""
+        take = data[: self._unframed]
+        self._unframed -= len(take)
+        try:
+            if take:
+                self.on_body(take)
+            if not self._unframed:
+                self.on_message_complete()
+        except Reject as exc:
+            self._unframed = 0
+            self._reject(exc.status, str(exc))
 
     def _run(self, cycle: HttpCycle) -> None:
         self.cycle = cycle

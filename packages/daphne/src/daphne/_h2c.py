@@ -22,7 +22,7 @@ import base64
 import binascii
 import enum
 
-from ._request import header_tokens
+from ._request import header_tokens, upgrade_body_length
 from ._types import RawHeaders
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -96,13 +96,10 @@ def settings_payload(headers: RawHeaders) -> bytes:
 
 def body_length(headers: RawHeaders) -> int:
     """The length of an h2c upgrade request's body (0 when none), or UpgradeRefused."""
-    if header_tokens(headers, b"transfer-encoding"):
+    length = upgrade_body_length(headers)
+    if length is None:
         raise UpgradeRefused("expected no Transfer-Encoding in an h2c upgrade request")
-    lengths = {value.strip() for name, value in headers if name.lower() == b"content-length"}
-    if not lengths:
-        return 0
-    (length,) = lengths  # the parser refused conflicting lengths already
-    return int(length)
+    return length
 
 
 def stream_one_headers(

@@ -169,6 +169,20 @@ def check_version_and_host(version: str, headers: RawHeaders, require_host: bool
         raise Reject(400, problem)
 
 
+def upgrade_body_length(headers: RawHeaders) -> int | None:
+    """The body length of an upgrade request, which the parsers leave unframed (llhttp stops at
+    the head of any request that asks to upgrade): its Content-Length, 0 when none, and None
+    when it is sent with Transfer-Encoding (chunked), which a server that does not switch
+    would have to unframe itself."""
+    if header_tokens(headers, b"transfer-encoding"):
+        return None
+    lengths = {value.strip() for name, value in headers if name.lower() == b"content-length"}
+    if not lengths:
+        return 0
+    (length,) = lengths  # the parser refused conflicting lengths already
+    return int(length)
+
+
 def check_length_and_expect(headers: RawHeaders, max_body_size: int | None) -> bool:
     """Refuse a declared body over the limit (413) or an unknown expectation (417); return
     whether the client waits for ``100 Continue``. Header names are lower-case here."""
@@ -196,4 +210,5 @@ __all__ = [
     "is_websocket_upgrade",
     "keep_alive",
     "split_tokens",
+    "upgrade_body_length",
 ]
