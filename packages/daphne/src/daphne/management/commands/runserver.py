@@ -114,6 +114,14 @@ class Command(RunserverCommand):
         self.http_timeout = options.get("http_timeout")
         self.websocket_handshake_timeout = options.get("websocket_handshake_timeout", 5)
         self.daphne_options = self._typed_daphne_options(options)
+        workers = self.daphne_options.get("workers", 1)
+        if workers > 1:
+            # The development server is one process (the autoreloader restarts it whole);
+            # worker processes are the daphne command's (its supervisor owns the sockets).
+            raise CommandError(
+                f"runserver serves from one process; for {workers} worker processes run "
+                f"'daphne --workers {workers} <project>.asgi:application'"
+            )
         if not options.get("use_asgi", True):
             super().handle(*args, **options)
             return
