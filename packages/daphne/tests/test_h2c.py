@@ -288,6 +288,19 @@ def test_chunked_upgrade_request_is_400(upgrade_server, raw):
     assert b"Transfer-Encoding" in reply
 
 
+def test_upgrade_body_that_does_not_arrive_in_time_is_408(pool):
+    # Nothing reaches the application before the switch, so the body has its own deadline.
+    server = pool.get(h2c="upgrade", request_header_timeout=0.5)
+    request = upgrade_request("/echo", extra=b"Content-Length: 5\r\n", method=b"POST")
+    with socket.create_connection(server, timeout=10) as sock:
+        sock.sendall(request + b"he")  # three bytes short, then silence
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert status_of(reply) == 408
+    assert b"in time" in reply
+
+
 def test_upgrade_body_over_the_limit_is_413(pool, raw):
     server = pool.get(h2c="upgrade", max_body_size=4)
     request = upgrade_request("/echo", extra=b"Content-Length: 5\r\n", method=b"POST")

@@ -12,6 +12,7 @@ the successor. The rules about bytes and headers live in ``_h2c`` and ``_handsha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -80,8 +81,11 @@ class _H2cUpgrade:
 
     RFC 7540 3.2: the body is sent whole before any HTTP/2 frame, so the bytes after the head
     are the body first and the client's preface after it. The switch (101) waits for the
-    body, which ``max_body_size`` bounds; the head's own limits were applied by the HTTP/1.1
-    side. Refusals (400, 413) are answered over HTTP/1.1 and close the connection.
+    body, which ``max_body_size`` bounds, and which must arrive within
+    ``request_header_timeout`` of the head (408 otherwise: nothing reaches the application
+    before the switch, so no other timer would end a body that trickles); the head's own
+    limits were applied by the HTTP/1.1 side. Refusals (400, 408, 413) are answered over
+    HTTP/1.1 and close the connection.
     """
 
     def __init__(self, connection: Socket, request: UpgradeRequest) -> None:
@@ -92,6 +96,7 @@ class _H2cUpgrade:
         self.body = bytearray()
         self.remaining = 0
         self.failed = False
+        self._timer: asyncio.TimerHandle | None = None
         connection.switch_to(self, keep_gate=True)  # every later byte is the body, then HTTP/2
         try:
             self.settings = settings_payload(self.headers)
@@ -101,9 +106,24 @@ class _H2cUpgrade:
                 self._refuse(413, f"request body larger than {limit} bytes")
         except UpgradeRefused as exc:
             self._refuse(400, str(exc))
+        if self.remaining and not self.failed:
+            self._timer = connection.context.event_loop().call_later(
+                connection.config.request_header_timeout, self._timed_out
+            )
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if not self.failed:
+            self._refuse(408, "the h2c upgrade request's body did not arrive in time")
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _refuse(self, status: int, detail: str) -> None:
         logger.debug("refusing h2c upgrade with %s: %s", status, detail)
+        self._stop_timer()
         self.failed = True
         self.connection.transport.write(error_response(status, detail))
         close_transport(self.connection.transport, self.connection.writes)
@@ -120,6 +140,7 @@ class _H2cUpgrade:
     dataReceived = feed
 
     def _switch(self, rest: bytes) -> None:
+        self._stop_timer()
         connection = self.connection
         h2 = take_over(connection)
         headers = stream_one_headers(self.method, self.target, self.headers)
@@ -133,6 +154,7 @@ class _H2cUpgrade:
         h2.start(rest)
 
     def connectionLost(self, reason: Any) -> None:
+        self._stop_timer()
         self.failed = True
 
     def busy(self) -> bool:
