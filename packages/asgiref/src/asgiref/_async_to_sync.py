@@ -28,7 +28,6 @@ import functools
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -57,14 +56,20 @@ _LOOP_THREAD_ERROR = (
 
 
 class _Outcome:
-    """What the coroutine produced, plus its final context (to replay in the caller)."""
+    """What the coroutine produced, plus its final context (to replay in the caller).
 
-    __slots__ = ("context", "error", "value")
+    The loop's thread publishes ``(value, error, context)`` as one tuple, in one store, then
+    notifies the calling thread: whoever sees the tuple sees all of it (no lock needed, also
+    without a GIL).
+    """
+
+    __slots__ = ("result",)
 
     def __init__(self) -> None:
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.context: contextvars.Context | None = None
+        self.result: tuple[Any, BaseException | None, contextvars.Context] | None = None
+
+    def done(self) -> bool:
+        return self.result is not None
 
 
 class AsyncToSync(Generic[_P, _R]):
@@ -101,28 +106,30 @@ class AsyncToSync(Generic[_P, _R]):
         else:
             loop = _target_loop()
         try:
-            outcome = self._run_on(loop, args, kwargs)
+            value, error, context = self._run_on(loop, args, kwargs)
         finally:
             if own_loop is not None:
                 own_loop.stop()
-        if outcome.context is not None:
-            restore_context(outcome.context)
-        if outcome.error is not None:
-            error = outcome.error
-            del outcome
-            raise error
-        value: _R = outcome.value
-        return value
+        restore_context(context)
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # no cycle through this frame's traceback
+        result: _R = value
+        return result
 
-    def _run_on(self, loop: asyncio.AbstractEventLoop, args: Any, kwargs: Any) -> _Outcome:
+    def _run_on(
+        self, loop: asyncio.AbstractEventLoop, args: Any, kwargs: Any
+    ) -> tuple[Any, BaseException | None, contextvars.Context]:
         executor = CurrentThreadExecutor()
-        done: Future[_Outcome] = Future()
+        outcome = _Outcome()
         # On the loop awaiting our thread, the coroutine is part of the application that
         # awaits us: its cancellation reaches the coroutine and its leftover tasks stay.
         on_awaiting_loop = loop is awaiting_loop()
         task_context = awaiting_task_context() if on_awaiting_loop else None
         coro = self._main(
-            executor, done, sys.exc_info()[1], args, kwargs, not on_awaiting_loop, task_context
+            executor, outcome, sys.exc_info()[1], args, kwargs, not on_awaiting_loop, task_context
         )
         context = contextvars.copy_context()
         started: list[asyncio.Task[None]] = []
@@ -136,47 +143,50 @@ class AsyncToSync(Generic[_P, _R]):
                 raise RuntimeError(
                     f"async_to_sync could not schedule {self.awaitable!r}: its event loop is closed"
                 ) from None
-            executor.run_until_future(done)
+            # Nothing between scheduling and serving: the loop's thread is waking up now.
+            executor._serve_until(outcome)
         except BaseException:
             # Interrupted (Ctrl-C can land even inside call_soon_threadsafe): nobody will
             # collect the result any more, so the coroutine must not run on unowned.
             executor._close_after_failed_start()
             _cancel_soon(loop, coro, started)
             raise
-        return done.result()
+        assert outcome.result is not None  # _serve_until returns once it is set
+        return outcome.result
 
     async def _main(
         self,
         executor: CurrentThreadExecutor,
-        done: Future[_Outcome],
+        outcome: _Outcome,
         handling: BaseException | None,
         args: Any,
         kwargs: Any,
         own_scope: bool,
         task_context: list[asyncio.Task[Any]] | None,
     ) -> None:
-        outcome = _Outcome()
         adopt_context()
-        enter_bridge(executor)
+        task = asyncio.current_task()
+        enter_bridge(executor, task)
         scope = TaskScope() if own_scope else None
         if scope is not None:
             scope.enter()
-        task = asyncio.current_task()
         if task_context is not None and task is not None:
             task_context.append(task)
+        value: Any = None
+        error: BaseException | None = None
         try:
-            outcome.value = await await_handling(handling, self.awaitable, *args, **kwargs)
+            value = await await_handling(handling, self.awaitable, *args, **kwargs)
         except BaseException as exc:
-            outcome.error = exc
+            error = exc
         finally:
             if task_context is not None and task in task_context:
                 task_context.remove(task)
             try:
-                if scope is not None:
+                if scope is not None and scope.has_members():
                     await scope.cancel_leftovers()
             finally:
-                outcome.context = contextvars.copy_context()
-                done.set_result(outcome)
+                outcome.result = (value, error, contextvars.copy_context())
+                executor._notify()
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:

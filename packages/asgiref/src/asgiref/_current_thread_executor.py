@@ -23,11 +23,17 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 __all__ = ["CurrentThreadExecutor"]
 
 _T = TypeVar("_T")
+
+
+class Finishing(Protocol):
+    """Something that is done at some point (a future, an ``async_to_sync`` outcome)."""
+
+    def done(self) -> bool: ...
 
 
 class _WorkItem:
@@ -74,11 +80,10 @@ class _ThreadWork:
 
     def fail_queued(self) -> None:
         """Fail every queued item (called with ``lock`` held, when nobody serves anymore)."""
-        while True:
-            try:
-                item = self.items.get_nowait()
-            except queue.Empty:
-                return
+        items = self.items
+        # Only this thread takes items, so a non-empty queue cannot empty under our feet.
+        while not items.empty():
+            item = items.get_nowait()
             if item is not _WAKE:
                 item.fail(RuntimeError("CurrentThreadExecutor quit before running this work"))
 
@@ -139,14 +144,23 @@ class CurrentThreadExecutor(Executor):
         if not self._open:
             raise RuntimeError("CurrentThreadExecutor.run_until_future was already called")
         future.add_done_callback(self._wake)
+        self._serve_until(future)
+
+    def _serve_until(self, until: Finishing) -> None:
+        """Serve until ``until.done()``; whoever makes it done must then call :meth:`_notify`.
+
+        The unchecked core of :meth:`run_until_future`: only for the executor's own thread,
+        at most once (``async_to_sync`` knows both hold).
+        """
+        work = self._work
         work.serving_depth += 1  # only this thread touches serving_depth
         try:
-            self._serve(future)
+            self._serve(until)
         finally:
             work.serving_depth -= 1
             self._close()
 
-    def _serve(self, future: Future[Any]) -> None:
+    def _serve(self, future: Finishing) -> None:
         work = self._work
         items = work.items
         while True:
@@ -168,14 +182,17 @@ class CurrentThreadExecutor(Executor):
 
     def _next_or_close(self) -> Any:
         """Outermost loop, future done: the next queued item, or None after closing."""
-        with self._work.lock:
-            try:
-                return self._work.items.get_nowait()
-            except queue.Empty:
-                self._close_locked()
-                return None
+        work = self._work
+        with work.lock:
+            # Only this thread takes items: a non-empty queue stays so until get_nowait().
+            if not work.items.empty():
+                return work.items.get_nowait()
+            self._close_locked()
+            return None
 
     def _close(self) -> None:
+        if not self._open:
+            return  # closed for good: _open never turns true again
         with self._work.lock:
             if self._open:
                 self._close_locked()
@@ -193,6 +210,10 @@ class CurrentThreadExecutor(Executor):
         self._close()
 
     def _wake(self, _future: Future[Any]) -> None:
+        self._notify()
+
+    def _notify(self) -> None:
+        """Tell the serving thread that what it serves until may be done (any thread)."""
         self._work.items.put(_WAKE)
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:

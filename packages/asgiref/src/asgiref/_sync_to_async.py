@@ -39,7 +39,20 @@ __all__ = ["SyncToAsync", "awaiting_loop", "sync_to_async"]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-_thread_state = threading.local()
+
+class _ThreadState(threading.local):
+    """What this thread is doing for an awaiting loop (see :func:`awaiting_loop`).
+
+    Class-level defaults: reading a value a thread never set finds the default instead of
+    raising (and catching) an ``AttributeError``, which ``async_to_sync`` would pay per call.
+    """
+
+    loop: asyncio.AbstractEventLoop | None = None
+    pid: int | None = None
+    task_context: list[asyncio.Task[Any]] | None = None
+
+
+_thread_state = _ThreadState()
 
 
 def awaiting_loop() -> asyncio.AbstractEventLoop | None:
@@ -48,8 +61,8 @@ def awaiting_loop() -> asyncio.AbstractEventLoop | None:
     None in a process forked from inside such a call: the loop belongs to the parent and
     never runs in the child (its recorded state still says "running").
     """
-    loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
-    if loop is not None and getattr(_thread_state, "pid", None) != os.getpid():
+    loop = _thread_state.loop
+    if loop is not None and _thread_state.pid != os.getpid():
         return None
     return loop
 
@@ -59,8 +72,7 @@ def awaiting_task_context() -> list[asyncio.Task[Any]] | None:
     cancelling the awaiting ``sync_to_async`` call reaches it."""
     if awaiting_loop() is None:
         return None
-    task_context: list[asyncio.Task[Any]] | None = getattr(_thread_state, "task_context", None)
-    return task_context
+    return _thread_state.task_context
 
 
 class SyncToAsync(Generic[_P, _R]):
@@ -158,11 +170,7 @@ class SyncToAsync(Generic[_P, _R]):
         the ``functools.partial`` of the wrapped function and its arguments).
         """
         state = _thread_state
-        previous = (
-            getattr(state, "loop", None),
-            getattr(state, "pid", None),
-            getattr(state, "task_context", None),
-        )
+        previous = (state.loop, state.pid, state.task_context)
         state.loop, state.pid, state.task_context = loop, os.getpid(), task_context
         try:
             return run_handling(exc_info[1], func, *args, **kwargs)

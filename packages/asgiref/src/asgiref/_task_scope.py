@@ -32,12 +32,25 @@ _scope_var = internal_var("asgiref.sync.task_scope")
 class TaskScope:
     """The tasks started, directly or not, by one ``async_to_sync`` call."""
 
+    __slots__ = ("_tasks",)
+
     def __init__(self) -> None:
-        self.tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        # Made on the first member: most calls start no task at all.
+        self._tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
 
     def enter(self) -> None:
         """Make tasks created from the current context (and its copies) members."""
         _scope_var.set(self)
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        """Record ``task`` as a member (weakly: a finished, dropped task leaves)."""
+        if self._tasks is None:
+            self._tasks = weakref.WeakSet()
+        self._tasks.add(task)
+
+    def has_members(self) -> bool:
+        """Whether any member task is still referenced (finished or not)."""
+        return bool(self._tasks)
 
     async def cancel_leftovers(self) -> None:
         """Cancel the members still pending and wait until they have finished.
@@ -45,9 +58,12 @@ class TaskScope:
         Cancelled tasks may start others while they unwind, hence the rounds; a task that
         swallows cancellation forever would block here, as it would block ``asyncio.run``.
         """
+        members = self._tasks
+        if members is None:
+            return
         current = asyncio.current_task()
         while True:
-            pending = [task for task in self.tasks if task is not current and not task.done()]
+            pending = [task for task in members if task is not current and not task.done()]
             if not pending:
                 return
             for task in pending:
@@ -64,6 +80,6 @@ def scoped_task_factory(
     context: contextvars.Context | None = kwargs.get("context")
     scope = context.get(_scope_var) if context is not None else _scope_var.get(None)
     if scope is not None:
-        scope.tasks.add(task)
+        scope.add(task)
     record_task_bridge(task, context)
     return task

@@ -61,13 +61,13 @@ _lock = threading.Lock()
 _serial = itertools.count(1)
 
 
-def enter_bridge(executor: CurrentThreadExecutor) -> None:
-    """Make ``executor`` (a new ``async_to_sync`` call's) the current bridge."""
+def enter_bridge(executor: CurrentThreadExecutor, task: asyncio.Task[Any] | None) -> None:
+    """Make ``executor`` (a new ``async_to_sync`` call's) the current bridge of ``task``,
+    the current task (the caller looked it up already)."""
     inherited = _bridge_var.get(None)
     outer = inherited[1] if inherited is not None and not inherited[1].closed else executor
     bridge = (executor, outer)
     _bridge_var.set(bridge)
-    task = asyncio.current_task()
     if task is not None:
         _task_bridges[task] = bridge
 
