@@ -16,7 +16,8 @@ before the channel is connected, which changes three things and nothing else:
 Twisted's ``connectionMade`` would send a second one.
 
 Twisted's private module is imported in this one place (``twisted_channel``), and only its
-long-stable surface is used: the class, ``conn``, ``requestFactory`` and ``timeOut``.
+long-stable surface is used: the class, ``conn``, ``requestFactory`` and ``timeOut``. What
+daphne relies on there is fenced: ``_h2_fence`` lists it and a server checks it at start.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from ._config import ServerConfig
 from ._connection import Connection
 from ._context import ActionLogger, Served
 from ._endpoints import endpoint_from_string
+from ._h2_fence import check_twisted_h2
 from ._h2c import h2_available
 from ._lifespan import Lifespan
 from ._serverargs import server_arguments, server_signature
@@ -138,6 +139,8 @@ class Server:
         serving = self.serving
         assert serving is not None
         serving.ws_factory = build_autobahn_factory(serving)
+        if h2_available():  # fail now, naming the gap, rather than on the first HTTP/2 client
+            check_twisted_h2()
         await defer.Deferred.fromFuture(asyncio.ensure_future(self.lifespan.startup()))
         if self.lifespan.supported:
             serving.lifespan_state = self.lifespan.state
