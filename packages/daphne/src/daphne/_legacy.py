@@ -1,7 +1,7 @@
 """Upstream's Twisted request class, kept importable for code that names it.
 
 Upstream Daphne parsed HTTP with ``twisted.web.http.Request`` subclasses; this server parses
-requests itself (``_http1``/``_http2``) and never builds a ``WebRequest``. The class remains a
+requests itself (``_h1state``/``_http2``) and never builds a ``WebRequest``. The class remains a
 real ``twisted.web.http.Request`` carrying the attributes upstream set on construction, so
 imports, subclasses and ``isinstance`` checks keep working.
 """

@@ -238,7 +238,7 @@ class PyRequestParser:
 
     def _read_trailers(self) -> bool:
         # Trailer fields are checked and dropped, never buffered, but their total is bounded
-        # all the same, as it is with httptools (see Http1Protocol.dataReceived).
+        # all the same, as it is with httptools (see Http1State.dataReceived).
         end = self._buffer.find(b"\r\n")
         size = self._trailer_size + (len(self._buffer) if end < 0 else end + 2)
         if size > MAX_TRAILER_SIZE:
