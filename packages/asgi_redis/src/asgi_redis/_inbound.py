@@ -21,7 +21,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
@@ -75,7 +75,7 @@ class Inbound:
         # routing key -> receivers waiting or woken but not yet running; a reader runs
         # while it is > 0. Counting woken ones keeps a reader from giving back the
         # message a woken receiver is about to take.
-        self._interest: Counter[str] = Counter()
+        self._interest: dict[str, int] = {}
         #: Messages discarded because a local buffer was full (oldest dropped first).
         self.overflowed = 0
         #: Messages discarded because they expired before anyone received them.
@@ -130,7 +130,7 @@ class Inbound:
                     # cross-loop wake() came too late): pass that wake-up on.
                     self._wake_one(channel, routing, _running_loop())
                 self._drop_interest(routing)
-            return self._interest[routing]
+            return self._interest.get(routing, 0)
 
     def wake_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wake every waiter of *loop* (its readers are gone): each re-checks its buffer
@@ -162,7 +162,7 @@ class Inbound:
             return self._take_from(buffer, channel)
 
     def interest(self, routing: str) -> int:
-        return self._interest[routing]
+        return self._interest.get(routing, 0)
 
     def waiting(self, channel: str) -> int:
         """Receivers of *channel* waiting and not yet woken."""
@@ -262,13 +262,16 @@ class Inbound:
             self._waiters[channel] = deque((future,))
         else:
             waiters.append(future)
-        self._interest[routing] += 1
+        interest = self._interest
+        interest[routing] = interest.get(routing, 0) + 1
         return future
 
     def _drop_interest(self, routing: str) -> None:
-        self._interest[routing] -= 1
-        if self._interest[routing] <= 0:
-            del self._interest[routing]
+        left = self._interest.get(routing, 0) - 1
+        if left > 0:
+            self._interest[routing] = left
+        else:
+            self._interest.pop(routing, None)
 
     def _take_from(self, buffer: deque[Buffered], channel: str) -> Buffered | None:
         now = now_ms()

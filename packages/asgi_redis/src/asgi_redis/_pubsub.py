@@ -339,7 +339,10 @@ class RedisPubSubChannelLayer(SerializingChannelLayer):
         if not is_process_local(routing):
             return await lists.receive(channel)
         index, topic = self._inbox(routing)
-        subscriber = self._subscriber(index)
+        mine = self._subscribers.get(asyncio.get_running_loop())
+        subscriber = mine.get(index) if mine is not None else None
+        if subscriber is None or subscriber.task.done():
+            subscriber = self._subscriber(index)
         confirmed = subscriber.topics.get(topic)
         if confirmed is None or not confirmed.is_set():
             await subscriber.subscribe(topic)
