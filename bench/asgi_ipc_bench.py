@@ -1,11 +1,14 @@
 """Benchmark asgi_ipc against asgi_redis (and raw redis-py as a floor), in one run.
 
-    .venv/bin/python bench/asgi_ipc_bench.py [--rounds 2000] [--messages 20000]
+    .venv/bin/python bench/asgi_ipc_bench.py [--rounds 2000] [--messages 20000] [--runs 1]
 
 For each layer, with a second *process* on the other end:
 
-* round-trip latency (p50 / p99): this process sends to a normal channel, the
-  echo peer receives it and answers on this process's ``new_channel()``;
+* round-trip latency (p50 / p99), ``runworker`` style: this process sends to a
+  **normal** channel (a shared work queue, no ``!``), the echo peer (a worker
+  process receiving on it) answers on this process's ``new_channel()``;
+  ``--runs N`` repeats this comparison N times, the layers taking turns, and
+  reports the median of the per-run ratios;
 * throughput: this process sends ``--messages`` messages as fast as the layer
   takes them while the peer receives them; messages per second until the
   peer has all of them;
@@ -27,6 +30,7 @@ import asyncio
 import importlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -214,7 +218,40 @@ async def raw_redis(rounds: int, messages: int) -> dict[str, float]:
     }
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+async def latency_runs(runs: int, rounds: int) -> None:
+    """The normal-channel echo round trip, the layers taking turns, *runs* times."""
+    specs = layer_specs()
+    ratios: dict[str, list[float]] = {"p50": [], "p99": []}
+    for run in range(1, runs + 1):
+        figures = {
+            name: await latency(path, kwargs, rounds) for name, (path, kwargs) in specs.items()
+        }
+        line = "  ".join(
+            f"{name} p50 {p50:7.1f} us p99 {p99:8.1f} us" for name, (p50, p99) in figures.items()
+        )
+        if "asgi_redis" in figures:
+            for index, key in enumerate(ratios):
+                ratios[key].append(figures["asgi_ipc"][index] / figures["asgi_redis"][index])
+            line += f"  ipc/redis p50 {ratios['p50'][-1]:.2f}x p99 {ratios['p99'][-1]:.2f}x"
+        print(f"run {run}: {line}  ({load()})", flush=True)
+    if ratios["p50"]:
+        p50, p99 = (statistics.median(ratios[key]) for key in ("p50", "p99"))
+        print(
+            f"normal-channel echo, median of {runs} runs: asgi_ipc / asgi_redis "
+            f"p50 {p50:.2f}x  p99 {p99:.2f}x"
+        )
+
+
 async def main(args: argparse.Namespace) -> None:
+    print(f"start: {load()}", flush=True)
+    if args.runs > 1:
+        await latency_runs(args.runs, args.rounds)
+        print(f"end: {load()}")
+        return
     results: dict[str, dict[str, float]] = {}
     for name, (path, kwargs) in layer_specs().items():
         p50, p99 = await latency(path, kwargs, args.rounds)
@@ -241,13 +278,14 @@ async def main(args: argparse.Namespace) -> None:
     if peer_name:
         other = results[peer_name]
         print(
-            f"asgi_ipc / asgi_redis: p50 latency {ipc['p50'] / other['p50']:.2f}x  "
+            f"asgi_ipc / asgi_redis: normal-channel echo p50 {ipc['p50'] / other['p50']:.2f}x  "
             f"p99 {ipc['p99'] / other['p99']:.2f}x  throughput {ipc['rate'] / other['rate']:.2f}x"
         )
     print(
         f"asgi_ipc / raw redis floor: p50 latency {ipc['p50'] / floor['p50']:.2f}x  "
         f"throughput {ipc['rate'] / floor['rate']:.2f}x"
     )
+    print(f"end: {load()}")
 
 
 if __name__ == "__main__":
@@ -258,4 +296,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--idle", type=float, default=3.0)
+    parser.add_argument("--runs", type=int, default=1, help="repeat only the echo comparison")
     asyncio.run(main(parser.parse_args()))

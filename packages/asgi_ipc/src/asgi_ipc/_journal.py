@@ -24,6 +24,7 @@ from ._errors import SharedMemoryFull
 __all__ = ["Journal"]
 
 _ENTRY: Final = struct.Struct("<QI")
+_ENTRY_SIZE: Final = _ENTRY.size
 _COUNT: Final = struct.Struct("<I")
 _U8: Final = struct.Struct("<B")
 _U32: Final = struct.Struct("<I")
@@ -47,19 +48,22 @@ class Journal:
     def write(self, off: int, data: bytes) -> None:
         size = len(data)
         mm = self.mm
-        pos = self._log_off + self._used
-        needed = _ENTRY.size + size
-        if self._used + needed > self._log_size:
+        used = self._used
+        needed = _ENTRY_SIZE + size
+        if used + needed > self._log_size:
             raise SharedMemoryFull(
                 f"the undo log needs {needed} more bytes but only "
-                f"{self._log_size - self._used} of {self._log_size} are free; "
+                f"{self._log_size - used} of {self._log_size} are free; "
                 "the change was rolled back"
             )
-        _ENTRY.pack_into(mm, pos, off, size)
-        mm[pos + _ENTRY.size : pos + needed] = mm[off : off + size]
-        self._count += 1
-        self._used += needed
-        _COUNT.pack_into(mm, self._count_off, self._count)
+        pos = self._log_off + used
+        # The entry (target, size, old bytes) is complete before the count
+        # that makes it valid is stored; the new bytes go in only after that.
+        mm[pos : pos + needed] = _ENTRY.pack(off, size) + mm[off : off + size]
+        count = self._count + 1
+        self._count = count
+        self._used = used + needed
+        _COUNT.pack_into(mm, self._count_off, count)
         mm[off : off + size] = data
 
     def u8(self, off: int, value: int) -> None:

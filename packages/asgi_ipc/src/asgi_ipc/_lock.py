@@ -28,6 +28,9 @@ from ._journal import Journal
 __all__ = ["SegmentLock"]
 
 _U32: Final = struct.Struct("<I")
+_flock: Final = fcntl.flock
+_EXCLUSIVE_NOW: Final = fcntl.LOCK_EX | fcntl.LOCK_NB
+_UNLOCK: Final = fcntl.LOCK_UN
 # Backoff between non-blocking attempts: short first (holders keep the lock
 # for microseconds), capped so a waiting process stays cheap.
 _FIRST_PAUSE: Final = 0.00002
@@ -55,7 +58,7 @@ class SegmentLock:
 
     def _acquire_file_lock(self) -> None:
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(self._fd, _EXCLUSIVE_NOW)
             return
         except BlockingIOError:
             pass
@@ -64,7 +67,7 @@ class SegmentLock:
         while True:
             time.sleep(pause)
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _flock(self._fd, _EXCLUSIVE_NOW)
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
@@ -88,7 +91,7 @@ class SegmentLock:
             raise
         try:
             journal = self._journal
-            if journal.pending():
+            if journal.pending():  # a dead holder's half-done change
                 journal.rollback()
             _U32.pack_into(journal.mm, self._holder_off, self._pid)
             self._on_recover()
@@ -99,17 +102,18 @@ class SegmentLock:
 
     def release(self, failed: bool) -> None:
         """Commit (or, if the holder *failed*, roll back) and let go."""
+        journal = self._journal
         try:
             if failed:
-                self._journal.rollback()
+                journal.rollback()
             else:
-                self._journal.commit()
+                journal.commit()
         finally:
             self._unlock()
 
     def _unlock(self) -> None:
         try:
             _U32.pack_into(self._journal.mm, self._holder_off, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _flock(self._fd, _UNLOCK)
         finally:
             self._thread_lock.release()

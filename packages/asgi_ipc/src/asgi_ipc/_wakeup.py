@@ -80,10 +80,12 @@ class Waker:
             self._armed = [pair for pair in self._armed if pair[1] is not future]
 
     def _readable(self) -> None:
+        # One read: the callback only runs when bytes are waiting, and the
+        # loop's watch is level-triggered, so anything beyond 4096 bytes calls
+        # it again. A second read would only raise BlockingIOError.
         try:
-            while os.read(self._fd, 4096):
-                pass
-        except (BlockingIOError, OSError):
+            os.read(self._fd, 4096)
+        except OSError:
             pass
         self.wake_local()
 

@@ -40,6 +40,7 @@ from asgiref.layers import (
 from ._config import DEFAULT_GROUP_MEMORY, DEFAULT_MESSAGE_MEMORY, IPCConfig
 from ._errors import LockTimeout, SharedMemoryFull
 from ._session import Session
+from ._turns import TurnGate
 
 __all__ = ["IPCChannelLayer", "LockTimeout", "SharedMemoryFull"]
 
@@ -85,6 +86,7 @@ class IPCChannelLayer(SerializingChannelLayer):
         self.client_prefix = secrets.token_hex(6)
         self._session: Session | None = None
         self._session_lock = threading.Lock()
+        self._turns = TurnGate()
 
     def _attached(self) -> Session:
         session = self._session
@@ -103,12 +105,13 @@ class IPCChannelLayer(SerializingChannelLayer):
         return self._attached().state.queues.max_message
 
     async def send_payload(self, channel: str, data: bytes) -> None:
+        # The shared-memory work never blocks: see _turns for why and when a
+        # send yields first (a cancelled send has still sent nothing). The
+        # session is taken after the yield: a close() during it must not
+        # leave this send holding a detached one.
+        if self._turns.must_yield():
+            await asyncio.sleep(0)
         session = self._attached()
-        # The shared-memory work never blocks, so without this a loop of
-        # sends would starve every other task (this process's receivers
-        # included). Yielding before the push keeps cancellation clean: a
-        # cancelled send has sent nothing.
-        await asyncio.sleep(0)
         now = time.monotonic()
         with session.state.locked() as state:
             bits = state.queues.push(
@@ -173,8 +176,9 @@ class IPCChannelLayer(SerializingChannelLayer):
             state.groups.discard(group.encode("ascii"), channel.encode("ascii"), time.monotonic())
 
     async def group_send_payload(self, group: str, data: bytes) -> None:
+        if self._turns.must_yield():  # as in send: let other tasks run
+            await asyncio.sleep(0)
         session = self._attached()
-        await asyncio.sleep(0)  # as in send: let other tasks run
         with session.state.locked() as state:
             members = state.groups.members(group.encode("ascii"), time.monotonic())
         # Large groups are served in batches, each in its own lock hold, so
