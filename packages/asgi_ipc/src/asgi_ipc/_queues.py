@@ -40,6 +40,11 @@ _U32: Final = struct.Struct("<I")
 _U64: Final = struct.Struct("<Q")
 
 
+def _waiting_payload(slot: int) -> bytes:
+    """A new entry's payload: an empty queue with only *slot* waiting."""
+    return bytes(_BITS - _HEAD) + (1 << slot).to_bytes(_BITS_LEN, "little")
+
+
 class _NoRoom(Exception):
     """The message arena has no block of the size needed (internal)."""
 
@@ -161,18 +166,24 @@ class Queues:
             self._expire(at, now)
             if self._read(at)[2]:
                 message = self._unlink_head(at)
-                if not keep_waiting:
+                if keep_waiting:
+                    self._drop_if_idle(at)
+                elif self._read(at)[2] or self.waiters(at) & ~(1 << slot):
                     self._set_bit(at, slot, False)
-                self._drop_if_idle(at)
+                else:
+                    # Empty, and nobody else waits: the entry goes (this
+                    # slot's bit with it) without clearing the bit first.
+                    self.table.delete(at)
                 return message
-        else:
-            at = self.table.insert(key)
-            if not at:
-                raise SharedMemoryFull(
-                    f"the channel table is full ({self.table.used} of {self.table.slots} "
-                    "slots in use); cannot wait on a new channel"
-                )
-        self._set_bit(at, slot, True)
+            self._set_bit(at, slot, True)
+            return None
+        # A new entry is written with this slot's waiting bit already set.
+        at = self.table.insert(key, _waiting_payload(slot))
+        if not at:
+            raise SharedMemoryFull(
+                f"the channel table is full ({self.table.used} of {self.table.slots} "
+                "slots in use); cannot wait on a new channel"
+            )
         return None
 
     def stop_waiting(self, key: bytes, slot: int) -> None:

@@ -74,8 +74,12 @@ class NameTable:
         value: int = _U32.unpack_from(self.j.mm, self.count_off)[0]
         return value
 
-    def insert(self, name: bytes) -> int:
-        """Return the entry offset for *name*, adding it (zeroed payload); 0 if full."""
+    def insert(self, name: bytes, payload: bytes = b"") -> int:
+        """Return the entry offset for *name*, adding it; 0 if full.
+
+        A new entry's payload is *payload*, zero-padded; an existing entry is
+        returned unchanged.
+        """
         if len(name) > _NAME_MAX:
             raise ValueError(f"names are at most {_NAME_MAX} bytes, got {len(name)}")
         slot = self._home(name)
@@ -89,6 +93,7 @@ class NameTable:
                 if count >= self.limit:
                     return 0
                 record = _KEY.pack(1, len(name)) + name
+                record += bytes(PAYLOAD - len(record)) + payload
                 self.j.write(at, record + bytes(self.entry_size - len(record)))
                 self.j.u32(self.count_off, count + 1)
                 return at
