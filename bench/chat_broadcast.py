@@ -46,6 +46,10 @@ HERE = Path(__file__).resolve().parent / "chat_broadcast"
 ROOT = HERE.parent.parent
 UPSTREAM_DIR = ROOT / ".cache" / "bench-upstream"
 UPSTREAM_PINS = ["channels==4.3.2", "daphne==4.2.3", "asgiref==3.13.0", "channels_redis==4.3.0"]
+# channels_redis 4.3.0 came out with redis-py 6; on redis-py 8 its pool refuses more than 100
+# connections and its receive loops time out under load, failing the run rather than the
+# comparison.
+UPSTREAM_PINS += ["redis>=6,<7"]
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 
@@ -156,7 +160,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def summarise(result: dict[str, Any]) -> dict[str, float]:
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
     latencies = [value * 1000 for value in result["latencies_s"]]
     return {
         "p50_ms": percentile(latencies, 50),
@@ -164,6 +168,7 @@ def summarise(result: dict[str, Any]) -> dict[str, float]:
         "connects_per_s": result["connects_per_s"],
         "client_cpu_share": result["client_cpu_share"],
         "client_cpu_ms_per_broadcast": result["client_cpu_ms_per_broadcast"],
+        "latencies_ms": [round(value, 2) for value in latencies],
     }
 
 
@@ -221,7 +226,8 @@ def flush_keys(redis_url: str, tag: str) -> None:
 
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: float(statistics.median(run[key] for run in runs)) for key in runs[0]}
+    numbers = [key for key, value in runs[0].items() if isinstance(value, (int, float))]
+    return {key: float(statistics.median(run[key] for run in runs)) for key in numbers}
 
 
 def report(chosen: list[Stack], runs: dict[int, dict[str, list[dict[str, Any]]]]) -> list[Workload]:

@@ -39,18 +39,19 @@ class BenchFailure(Exception):
     """The run is invalid (a socket missed, repeated or reordered a message, or closed)."""
 
 
-def masked_text_frame(payload: bytes) -> bytes:
-    """A client text frame (FIN, opcode 1); clients must mask (RFC 6455 5.3)."""
+def masked_frame(payload: bytes, opcode: int = 1) -> bytes:
+    """A client frame (FIN, text by default); clients must mask (RFC 6455 5.3)."""
     key = os.urandom(4)
     mask = (key * (len(payload) // 4 + 1))[: len(payload)]
     body = (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(
         len(payload), "big"
     )
     size = len(payload)
+    first = 0x80 | opcode
     head = (
-        struct.pack("!BB", 0x81, 0x80 | size)
+        struct.pack("!BB", first, 0x80 | size)
         if size < 126
-        else struct.pack("!BBH", 0x81, 0xFE, size)
+        else struct.pack("!BBH", first, 0xFE, size)
     )
     return head + key + body
 
@@ -98,6 +99,11 @@ class Member(asyncio.Protocol):
             if len(buffer) < start + length:
                 break
             payload, buffer = buffer[start : start + length], buffer[start + length :]
+            if opcode == 9:  # a server's keep-alive ping (daphne sends one every 20 s)
+                self.transport.write(masked_frame(payload, opcode=0xA))
+                continue
+            if opcode == 0xA:
+                continue
             if opcode != 1:
                 self.error = f"unexpected frame opcode {opcode}: {payload[:80]!r}"
                 continue
@@ -158,7 +164,10 @@ def payload(seq: int, size: int) -> bytes:
 
 
 async def broadcast(members: list[Member], room: Room, seq: int, size: int) -> float:
-    frame = masked_text_frame(payload(seq, size))
+    frame = masked_frame(payload(seq, size))
+    lost = [index for index, member in enumerate(members) if member.error is not None]
+    if lost:
+        raise BenchFailure(f"before broadcast {seq}, socket {lost[0]}: {members[lost[0]].error}")
     done = room.expect(seq)
     sent = time.perf_counter()
     members[0].transport.write(frame)

@@ -49,3 +49,27 @@ def test_a_socket_that_misses_a_message_fails_the_run() -> None:
         assert "expected each of 0..2 exactly once, in order" in str(exc)
     else:
         raise AssertionError("a missed message passed the delivery check")
+
+
+def test_a_server_ping_is_answered_and_is_not_a_message() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from load_client import Member
+    finally:
+        sys.path.pop(0)
+
+    class Transport:
+        written: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.written.append(data)
+
+    member = Member.__new__(Member)
+    member.transport = Transport()  # type: ignore[assignment]
+    member.received, member.error, member.on_message = [], None, lambda seq: None
+    member.buffer = b"\x89\x04ping" + b'\x81\x11{"message": "7:"}'
+    member._frames()
+    assert member.error is None
+    assert member.received == [7]
+    (pong,) = Transport.written
+    assert pong[0] == 0x8A and pong[1] == 0x84  # FIN + pong, masked, 4 bytes
