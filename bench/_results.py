@@ -25,6 +25,7 @@ __all__ = [
     "ROLE_COLOURS",
     "Series",
     "Workload",
+    "load_workloads",
     "machine",
     "render_charts",
     "write_results",
