@@ -187,6 +187,8 @@ def main() -> None:
         run_peer()
         return
     peer = None if args.no_upstream else Peer(__file__, "a2s", build_venv(*ASGIREF_UPSTREAM))
+    if peer is not None:
+        print(f"# upstream peer: {peer.versions}")
     floor = LoopThreadFloor()
     cases = build_cases(args.calls, floor)
     best: dict[str, float] = dict.fromkeys(cases, 0.0)

@@ -10,6 +10,7 @@ background load hits both sides alike.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -44,13 +45,16 @@ class Peer:
 
     def __init__(self, script: str, case: str, python: str) -> None:
         self.case = case
-        # cwd outside the repository: the peer must import the upstream packages only.
+        # The peer must import the upstream packages only: cwd outside the repository, and
+        # no PYTHONPATH (one pointing at this repository's sources would win over the venv).
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         self.process = subprocess.Popen(
             [python, script, "--peer", case],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=Path(python).parent,
+            env=env,
         )
         banner = self._line()
         if not banner.startswith("ready "):
