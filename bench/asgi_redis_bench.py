@@ -14,8 +14,8 @@ same code (:func:`fanout_peer`) in a process of its own, and their rounds altern
 * ``ours`` / ``ours-pubsub`` / ``ours-fernet``: asgi_redis' list layer, its pub/sub layer,
   the list layer with ``symmetric_encryption_keys``;
 * ``upstream`` / ``upstream-pubsub`` / ``upstream-fernet``: channels_redis 4.3.0, from PyPI,
-  in a venv this script builds once under .cache/bench-upstream-redis (``--no-upstream``
-  skips them);
+  in a venv built once under .cache/bench-upstream-redis (``upstream_peer.build_venv``;
+  ``--no-upstream`` skips them);
 * ``floor``: raw redis-py, the least any Redis layer must do: one LPUSH, one BRPOP, then a
   msgpack decode and an ``asyncio.Queue`` put per member.
 """
@@ -32,10 +32,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from upstream_peer import build_venv
 
 if TYPE_CHECKING:
     from asgi_redis.core import RedisChannelLayer
@@ -178,8 +178,11 @@ async def cross_process(url: str, mode: str, count: int) -> list[float]:
 # The fan-out with a consumer loop per member ------------------------------------------
 
 FERNET_KEY = "bench-key-0123456789"
-UPSTREAM_DIR = Path(__file__).resolve().parent.parent / ".cache" / "bench-upstream-redis"
-UPSTREAM_PINS = "channels_redis[cryptography]==4.3.0 channels==4.3.2 asgiref==3.13.0"
+#: (venv under .cache, pins) of the upstream stacks (see ``upstream_peer.build_venv``).
+UPSTREAM = (
+    "bench-upstream-redis",
+    "channels_redis[cryptography]==4.3.0 channels==4.3.2 asgiref==3.13.0",
+)
 #: Stack -> whether it runs in the upstream venv.
 LOOP_STACKS = {
     "ours": False,
@@ -311,23 +314,12 @@ async def fanout_peer(stack: str, url: str, members: int) -> None:
             break
 
 
-def upstream_python(rebuild: bool = False) -> str:
-    """The venv with channels_redis 4.3.0 from PyPI, built on first use."""
-    python = UPSTREAM_DIR / "bin" / "python"
-    marker = UPSTREAM_DIR / "requirements.txt"
-    if not rebuild and python.exists() and marker.exists() and marker.read_text() == UPSTREAM_PINS:
-        return str(python)
-    print(f"# building {UPSTREAM_DIR} ({UPSTREAM_PINS})", file=sys.stderr, flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(UPSTREAM_DIR)], check=True)
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, *UPSTREAM_PINS.split()], check=True)
-    marker.write_text(UPSTREAM_PINS)
-    return str(python)
-
-
 def start_peer(stack: str, python: str, url: str, members: int) -> subprocess.Popen[str]:
     argv = [python, __file__, "--fanout-peer", stack, "--url", url, "--members", str(members)]
-    peer = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    env = dict(os.environ)
+    if LOOP_STACKS[stack]:  # upstream imports its venv's packages only, never our sources
+        env.pop("PYTHONPATH", None)
+    peer = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     assert peer.stdout is not None and peer.stdout.readline().strip() == "ready", stack
     return peer
 
@@ -335,7 +327,7 @@ def start_peer(stack: str, python: str, url: str, members: int) -> subprocess.Po
 def fanout_loops(url: str, rounds: int, members: int, upstream: bool) -> dict[str, float]:
     """Median and p90 ms per stack; stacks alternate, 10 sends per stack per round."""
     stacks = [s for s, needs_venv in LOOP_STACKS.items() if upstream or not needs_venv]
-    venv = upstream_python() if upstream else sys.executable
+    venv = build_venv(*UPSTREAM) if upstream else sys.executable
     peers = {
         s: start_peer(s, venv if LOOP_STACKS[s] else sys.executable, url, members) for s in stacks
     }
