@@ -91,7 +91,9 @@ class Demux:
         while True:
             self._sync()
             with self._mutex:
-                queue = self._queues.setdefault(key, _Queue())
+                queue = self._queues.get(key)
+                if queue is None:
+                    queue = self._queues[key] = _Queue()
                 data = queue.take(channel, time.monotonic())
                 if data is not None:
                     return data
