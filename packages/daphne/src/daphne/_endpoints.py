@@ -10,7 +10,24 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from ._listeners import DEFAULT_BACKLOG
+
 _DOMAINS = {"INET": socket.AF_INET, "INET6": socket.AF_INET6, "UNIX": socket.AF_UNIX}
+_LISTENING_KINDS = ("tcp", "tcp6", "ssl", "unix")
+
+
+def with_default_backlog(description: str) -> str:
+    """*description* with ``backlog=DEFAULT_BACKLOG`` added when it is a ``tcp:``, ``tcp6:``,
+    ``ssl:`` or ``unix:`` endpoint that names no backlog (others are returned unchanged)."""
+    kind, _, rest = description.partition(":")
+    if kind not in _LISTENING_KINDS:
+        return description
+    named = {part.partition("=")[0] for part in rest.split(":")}
+    if "backlog" in named:
+        return description
+    return (
+        f"{description}:backlog={DEFAULT_BACKLOG}" if rest else f"{kind}:backlog={DEFAULT_BACKLOG}"
+    )
 
 
 def _parse_fd(description: str) -> tuple[int, int | None]:
@@ -58,7 +75,8 @@ def endpoint_from_string(reactor: Any, description: str) -> Any:
 
         # The client's close_notify is a half-close, as a FIN is on plain TCP (see _tls).
         reactor = HalfCloseTLSReactor(reactor)
+    description = with_default_backlog(description)
     return serverFromString(reactor, description)  # type: ignore[no-untyped-call]
 
 
-__all__ = ["endpoint_from_string", "fd_endpoint"]
+__all__ = ["endpoint_from_string", "fd_endpoint", "with_default_backlog"]

@@ -19,8 +19,12 @@ import re
 import socket
 from dataclasses import dataclass
 
-#: Twisted's listen backlog for ``tcp:`` endpoints, so that workers queue as one daphne does.
-DEFAULT_BACKLOG = 50
+#: The listen backlog of ``tcp:``, ``ssl:`` and ``unix:`` endpoints that name none, for one
+#: daphne and for ``--workers`` alike (the kernel caps it at net.core.somaxconn). Twisted's
+#: own default, 50, drops connection attempts in a burst (a page opening many WebSockets at
+#: once, clients reconnecting after a deploy), and each dropped SYN costs its client a
+#: one-second retransmission.
+DEFAULT_BACKLOG = 2048
 _FAMILIES: dict[int, str] = {
     socket.AF_INET: "INET",
     socket.AF_INET6: "INET6",
