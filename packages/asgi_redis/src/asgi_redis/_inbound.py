@@ -43,9 +43,9 @@ class Ready:
 
 #: A buffered payload: as read from Redis, a message put there as it is, or one payload
 #: shared by the members of a group fan-out.
-Payload: TypeAlias = "bytes | Ready | Shared"
+Payload: TypeAlias = bytes | Ready | Shared
 #: (deadline in epoch ms, payload)
-Buffered: TypeAlias = "tuple[int, Payload]"
+Buffered: TypeAlias = tuple[int, Payload]
 
 
 def now_ms() -> int:
