@@ -18,9 +18,40 @@ from daphne._h1state import Http1State, UpgradeRequest
 from daphne._httpcycle import HttpCycle, ResponseState
 from daphne._parser import httptools_available
 from daphne._types import Scope
+from daphne._wire import DateHeader
 
 PARSERS = [False, True] if httptools_available() else [False]
 INFO = TransportInfo(("10.0.0.7", 5123), ("10.0.0.1", 8000), False)
+
+
+class Deadline:
+    """The head deadline, recording each setting (None: cleared)."""
+
+    def __init__(self, log: list[float | None]) -> None:
+        self.log = log
+
+    def set(self, timeout: float) -> None:
+        self.log.append(timeout)
+
+    def clear(self) -> None:
+        self.log.append(None)
+
+
+class Server:
+    """What the state machine reads of the server."""
+
+    def __init__(self, config: ServerConfig, lifespan_state: dict[str, Any] | None = None):
+        self.config = config
+        self.accepting = True
+        self.lifespan_state = lifespan_state
+        self.date = DateHeader()
+
+
+def http1(recorder: Recorder, config: ServerConfig, state: dict[str, Any] | None = None):
+    """A state machine on *recorder*, its server and head deadline."""
+    server = Server(config, state)
+    recorder.server = server
+    return Http1State(recorder, server, INFO, Deadline(recorder.deadlines))
 
 
 class Recorder:
@@ -36,7 +67,6 @@ class Recorder:
         self.upgrades: list[tuple[UpgradeRequest, bytes]] = []
         self.reading = True
         self.closed = self.aborted = False
-        self.accepting_now = True
         self.writing_paused = False
 
     def write(self, data: bytes) -> None:
@@ -67,15 +97,6 @@ class Recorder:
     def app_error(self, scope: Scope, exc: BaseException | None) -> None:
         self.errors.append((scope, exc))
 
-    def set_head_deadline(self, seconds: float | None) -> None:
-        self.deadlines.append(seconds)
-
-    def accepting(self) -> bool:
-        return self.accepting_now
-
-    def response_prefix(self) -> bytes:
-        return b"Server: test\r\n"
-
     def upgrade(self, request: UpgradeRequest, rest: bytes) -> None:
         self.upgrades.append((request, rest))
 
@@ -92,7 +113,7 @@ class Recorder:
 def machine(request: Any) -> tuple[Http1State, Recorder]:
     recorder = Recorder()
     config = ServerConfig(use_httptools=request.param, max_header_size=2048)
-    return Http1State(recorder, config, INFO, {"ready": True}), recorder
+    return http1(recorder, config, {"ready": True}), recorder
 
 
 def respond(cycle: HttpCycle, body: bytes = b"ok", *, more: bool = False) -> None:
@@ -121,7 +142,7 @@ def test_a_request_runs_with_its_scope_and_its_answer_keeps_the_connection(machi
     assert rec.deadlines == [state.config.request_header_timeout, None]
     respond(cycle, b"hello")
     head, _, body = rec.take().partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200 OK\r\nServer: test\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\nserver: daphne\r\ndate: ")
     assert b"content-length: 5" in head.lower() and b"connection: close" not in head.lower()
     assert body == b"hello"
     assert rec.finished_cycles == [cycle] and not rec.closed
@@ -233,7 +254,7 @@ def test_head_deadline_408_for_a_trickling_head_and_a_quiet_close_when_idle(mach
     state.head_timed_out()
     assert rec.take().startswith(b"HTTP/1.1 408") and rec.closed
     quiet = Recorder()
-    Http1State(quiet, state.config, INFO).head_timed_out()
+    http1(quiet, state.config).head_timed_out()
     assert quiet.closed and quiet.take() == b""
 
 
@@ -245,7 +266,7 @@ def test_an_application_that_fails_gets_500_before_answering_and_an_abort_after(
     assert rec.errors == [(rec.runs[0].scope, boom)]
     assert rec.take().startswith(b"HTTP/1.1 500") and rec.closed
     rec2 = Recorder()
-    state2 = Http1State(rec2, state.config, INFO)
+    state2 = http1(rec2, state.config)
     state2.dataReceived(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
     respond(rec2.runs[0], b"half", more=True)
     state2.app_exited(rec2.runs[0], boom)
@@ -280,7 +301,7 @@ def test_body_past_the_high_water_mark_pauses_reading_until_the_app_reads(machin
 
 def test_body_over_max_body_size_is_413(machine):
     _, rec = machine
-    state = Http1State(rec, ServerConfig(max_body_size=10), INFO)
+    state = http1(rec, ServerConfig(max_body_size=10))
     state.dataReceived(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
     state.dataReceived(b"20\r\n" + b"y" * 32 + b"\r\n")
     assert rec.take().startswith(b"HTTP/1.1 413") and rec.closed
@@ -289,13 +310,13 @@ def test_body_over_max_body_size_is_413(machine):
 def test_shutting_down_closes_after_the_response_and_idle_at_once(machine):
     state, rec = machine
     state.dataReceived(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-    rec.accepting_now = False
+    rec.server.accepting = False
     state.shutdown()
     assert not rec.closed
     respond(rec.runs[0])
     assert b"connection: close" in rec.take().lower() and rec.closed
     quiet = Recorder()
-    Http1State(quiet, state.config, INFO).shutdown()
+    http1(quiet, state.config).shutdown()
     assert quiet.closed
 
 

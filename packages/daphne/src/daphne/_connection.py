@@ -72,9 +72,7 @@ class Connection(protocol.Protocol):
             except OSError:
                 pass  # Not a TCP socket after all (an inherited UNIX descriptor).
         self.transport.registerProducer(self.writes, True)
-        self.http1 = self.handler = Http1State(
-            self, self.config, self.info, self.context.lifespan_state
-        )
+        self.http1 = self.handler = Http1State(self, self.context, self.info, self.head_deadline)
         self.context.connections.add(self)
         self.head_deadline.set(self.config.request_header_timeout)
 
@@ -188,18 +186,6 @@ class Connection(protocol.Protocol):
 
     def app_error(self, scope: Scope, exc: BaseException | None) -> None:
         self.context.log_app_error(scope, exc)
-
-    def set_head_deadline(self, seconds: float | None) -> None:
-        if seconds is None:
-            self.head_deadline.clear()
-        else:
-            self.head_deadline.set(seconds)
-
-    def accepting(self) -> bool:
-        return self.context.accepting
-
-    def response_prefix(self) -> bytes:
-        return self.config.server_prefix() + self.context.date.line()
 
     # Timers ----------------------------------------------------------------------------------
 

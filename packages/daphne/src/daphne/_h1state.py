@@ -56,7 +56,7 @@ from ._request import (
 )
 from ._scope import RequestTargetError, build_http_scope
 from ._types import RawHeaders, Scope
-from ._wire import body_allowed, build_head, error_response, frame_chunk
+from ._wire import DateHeader, body_allowed, build_head, error_response, frame_chunk
 
 logger = logging.getLogger("daphne.http")
 #: Request body buffered for an application that has not read it yet, before reading pauses.
@@ -101,15 +101,6 @@ class Http1Actions(Protocol):
         """*cycle*'s client is gone: give its instance its grace period."""
 
     def app_error(self, scope: Scope, exc: BaseException | None) -> None: ...
-    def set_head_deadline(self, seconds: float | None) -> None:
-        """The next request head must arrive within *seconds* (None: no deadline now)."""
-
-    def accepting(self) -> bool:
-        """False once the server shuts down: every response then closes its connection."""
-
-    def response_prefix(self) -> bytes:
-        """The ``Server`` and ``Date`` header lines every response starts with."""
-
     def upgrade(self, request: UpgradeRequest, rest: bytes) -> None:
         """Hand the connection to ``request.kind``; *rest* is what followed the head."""
 
@@ -148,20 +139,38 @@ class _ReleasedParser:
 _RELEASED: RequestParser = _ReleasedParser()
 
 
+class HeadDeadline(Protocol):
+    """The connection's head deadline (``_deadline.Deadline``): set and cleared per request,
+    so the state machine moves it itself (one call each, on the hot path)."""
+
+    def set(self, timeout: float) -> None: ...
+    def clear(self) -> None: ...
+
+
+class Http1Server(Protocol):
+    """What the state machine reads of the server (``_context.ServerContext`` has it)."""
+
+    config: ServerConfig
+    accepting: bool  # False once the server shuts down: every response then closes
+    lifespan_state: dict[str, Any] | None
+    date: DateHeader
+
+
 class Http1State:
     """One HTTP/1.x connection's requests and responses (see the module docstring)."""
 
     def __init__(
         self,
         actions: Http1Actions,
-        config: ServerConfig,
+        server: Http1Server,
         info: TransportInfo,
-        lifespan_state: dict[str, Any] | None = None,
+        deadline: HeadDeadline,
     ) -> None:
         self.actions = actions
-        self.config = config
+        self.server = server
+        self.config = config = server.config
         self.info = info
-        self.lifespan_state = lifespan_state
+        self.deadline = deadline
         self.parser: RequestParser = make_parser(self, config.use_httptools)
         self.cycle: HttpCycle | None = None  # the cycle whose response is being written
         self.parsing: HttpCycle | None = None  # the cycle whose body is being parsed
@@ -191,7 +200,7 @@ class Http1State:
         if self.parsing is None:
             if not budget.head:
                 # A new head starts: it gets request_header_timeout, however long it idled.
-                self.actions.set_head_deadline(self.config.request_header_timeout)
+                self.deadline.set(self.config.request_header_timeout)
             budget.head += len(data)
             if not budget.line_seen and b"\n" in data:
                 budget.line_seen = True
@@ -286,7 +295,7 @@ class Http1State:
 
     def on_headers_complete(self) -> None:
         self.budget.head_complete()
-        self.actions.set_head_deadline(None)
+        self.deadline.clear()
         if self._header_size > self.config.max_header_size:
             raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
@@ -334,7 +343,7 @@ class Http1State:
                 secure=info.secure,
                 root_path=self.config.root_path,
                 proxy=self.config.proxy,
-                state=self.lifespan_state,
+                state=self.server.lifespan_state,
             )
         except RequestTargetError as exc:
             raise Reject(400, str(exc)) from None
@@ -346,7 +355,7 @@ class Http1State:
             keep_alive=keep_alive(version, scope["headers"]),
             max_chunk=self.config.request_buffer_size,
         )
-        if self.closing or not self.actions.accepting():
+        if self.closing or not self.server.accepting:
             cycle.keep_alive = False
         if self.parser.should_upgrade():
             # Unknown upgrade: answer as plain HTTP, then close. The parsers leave its body
@@ -458,12 +467,12 @@ class Http1State:
         self._chunked = allowed and not has_length and cycle.scope["http_version"] == "1.1"
         if allowed and not has_length and not self._chunked:
             cycle.keep_alive = False  # HTTP/1.0 without a length: the close ends the body.
-        if not self.actions.accepting():
+        if not self.server.accepting:
             cycle.keep_alive = False
         return build_head(
             status,
             headers,
-            prefix=self.actions.response_prefix(),
+            prefix=self.config.server_prefix() + self.server.date.line(),
             chunked=self._chunked,
             close=not cycle.keep_alive,
         )
@@ -504,7 +513,7 @@ class Http1State:
             return
         self.actions.resume_reading()
         if self.parsing is None:
-            self.actions.set_head_deadline(self.config.keep_alive_timeout)
+            self.deadline.set(self.config.keep_alive_timeout)
 
     # Errors and closing ----------------------------------------------------------------------
 
@@ -552,4 +561,12 @@ class Http1State:
             self._close()
 
 
-__all__ = ["BODY_HIGH_WATER", "Http1Actions", "Http1State", "UpgradeRequest", "upgrade_kind"]
+__all__ = [
+    "BODY_HIGH_WATER",
+    "HeadDeadline",
+    "Http1Actions",
+    "Http1Server",
+    "Http1State",
+    "UpgradeRequest",
+    "upgrade_kind",
+]
