@@ -4,8 +4,10 @@
 builds each request's ``HttpCycle``, orders responses, frames them, and decides keep-alive.
 It never touches a socket, a timer or the application: it asks its owner through the small
 ``Http1Actions`` protocol (write these bytes, pause reading, start this request's
-application, arm the head deadline, switch protocols, close). ``_connection.Connection`` is
-that owner for a real socket; the tests drive it with a recorder instead.
+application, switch protocols, close), reads the server through ``Http1Server`` (options,
+whether it still accepts, the Date header) and moves the head deadline it is given
+(``HeadDeadline``). ``_connection.Connection`` is that owner for a real socket; the tests
+drive it with a recorder instead.
 
 Actions go out as calls rather than returned event objects so that the hot path (a small
 keep-alive request) allocates nothing beyond the cycle itself.
