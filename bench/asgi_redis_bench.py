@@ -14,7 +14,7 @@ same code (:func:`fanout_peer`) in a process of its own, and their rounds altern
 * ``ours`` / ``ours-pubsub`` / ``ours-fernet``: asgi_redis' list layer, its pub/sub layer,
   the list layer with ``symmetric_encryption_keys``;
 * ``upstream`` / ``upstream-pubsub`` / ``upstream-fernet``: channels_redis 4.3.0, from PyPI,
-  in a venv built once under .cache/bench-upstream-redis (``upstream_peer.build_venv``;
+  in a venv built once under .cache/bench-upstream-redis (``_upstream_peer.build_venv``;
   ``--no-upstream`` skips them);
 * ``floor``: raw redis-py, the least any Redis layer must do: one LPUSH, one BRPOP, then a
   msgpack decode and an ``asyncio.Queue`` put per member.
@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-from upstream_peer import build_venv
+from _upstream_peer import build_venv
 
 if TYPE_CHECKING:
     from asgi_redis.core import RedisChannelLayer
@@ -178,7 +178,7 @@ async def cross_process(url: str, mode: str, count: int) -> list[float]:
 # The fan-out with a consumer loop per member ------------------------------------------
 
 FERNET_KEY = "bench-key-0123456789"
-#: (venv under .cache, pins) of the upstream stacks (see ``upstream_peer.build_venv``).
+#: (venv under .cache, pins) of the upstream stacks (see ``_upstream_peer.build_venv``).
 UPSTREAM = (
     "bench-upstream-redis",
     "channels_redis[cryptography]==4.3.0 channels==4.3.2 asgiref==3.13.0",

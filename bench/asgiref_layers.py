@@ -23,7 +23,7 @@ Scenarios:
 
 Upstream (Channels 4.3.2's ``InMemoryChannelLayer``, which upstream asgiref 3.13.0 does
 not have) runs the fan-out scenarios in a peer process with a venv from PyPI (built once,
-see ``upstream_peer``); its rounds alternate with ours and the report adds its time
+see ``_upstream_peer``); its rounds alternate with ours and the report adds its time
 and the speed-up ``upstream / layer`` (higher is better for us).
 """
 
@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
+from _upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
 
 MESSAGE: dict[str, Any] = {"type": "chat.message", "text": "hello world", "room": "lobby", "n": 1}
 

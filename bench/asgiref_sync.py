@@ -7,7 +7,7 @@ case alike) and the best rate is kept. Ratios compare cases measured in this sam
 
 * async_to_sync from a plain thread vs
   - upstream asgiref 3.13.0's async_to_sync, the same loop of calls in a peer process
-    running a venv with asgiref from PyPI (built once, see ``upstream_peer``; skipped
+    running a venv with asgiref from PyPI (built once, see ``_upstream_peer``; skipped
     with ``--no-upstream``). Its rounds alternate with ours, and besides the ratio of the
     best rates the median of the per-round ratios is reported (the steadier figure on a
     loaded machine),
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from statistics import median
 
-from upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
+from _upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
 
 
 async def noop_async() -> None:

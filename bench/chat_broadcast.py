@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from _results import RESULTS_DIR, Series, Workload, machine, render_charts, write_results
+from _upstream_peer import build_venv
 from daphne_bench import free_port, process_cpu, wait_listening
 
 HERE = Path(__file__).resolve().parent / "chat_broadcast"
@@ -74,17 +75,7 @@ class Stack:
 def upstream_python(rebuild: bool = False) -> str:
     """The upstream venv's python, built on first use (PyPI must be reachable then)."""
     django = f"django=={metadata.version('django')}"  # the same Django as ours
-    wanted = " ".join([*UPSTREAM_PINS, django])
-    python = UPSTREAM_DIR / "bin" / "python"
-    marker = UPSTREAM_DIR / "requirements.txt"
-    if not rebuild and python.exists() and marker.exists() and marker.read_text() == wanted:
-        return str(python)
-    print(f"building the upstream venv in {UPSTREAM_DIR} ({wanted})", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(UPSTREAM_DIR)], check=True)
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, *wanted.split()], check=True)
-    marker.write_text(wanted)
-    return str(python)
+    return build_venv(UPSTREAM_DIR.name, " ".join([*UPSTREAM_PINS, django]), rebuild)
 
 
 def stacks(args: argparse.Namespace) -> list[Stack]:
