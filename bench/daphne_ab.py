@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from daphne_bench import HERE, free_port, process_cpu, wait_listening, wrk, wrk_seconds, ws_client
+from daphne_bench import HERE, free_port, pinned_server, process_cpu, wrk, wrk_seconds, ws_client
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "daphne-ab"
@@ -47,19 +47,8 @@ def serving(app: str, sources: Path | None) -> Iterator[tuple[int, int]]:
     if sources is not None:
         env["PYTHONPATH"] = str(sources)
     command = [sys.executable, "-m", "daphne", "-v", "0", "--websocket_connect_timeout", "60"]
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command, "-p", str(port), app],
-        cwd=HERE,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_listening(port)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(10)
+    with pinned_server([*command, "-p", str(port), app], port, HERE, env) as pid:
+        yield port, pid
 
 
 def compare(

@@ -128,18 +128,30 @@ SERVERS = {
 
 
 @contextlib.contextmanager
-def running(name: str, app: str) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    command = ["taskset", "-c", "0", *SERVERS[name](app, port)]
+def pinned_server(
+    command: list[str], port: int, cwd: Path = HERE, env: dict[str, str] | None = None
+) -> Iterator[int]:
+    """Run *command* (listening on *port*) on CPU 0 until the block ends; yield its pid."""
     process = subprocess.Popen(
-        command, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["taskset", "-c", "0", *command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_listening(port)
-        yield port, process.pid  # taskset execs the server: same pid
+        yield process.pid  # taskset execs the server: same pid
     finally:
         process.terminate()
         process.wait(10)
+
+
+@contextlib.contextmanager
+def running(name: str, app: str) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    with pinned_server(SERVERS[name](app, port), port) as pid:
+        yield port, pid
 
 
 def wrk_seconds(seconds: float) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from _results import Series, Workload, machine, render_charts, write_results
 from chat_broadcast import upstream_python
-from daphne_bench import free_port, process_cpu, wait_listening, wrk_seconds
+from daphne_bench import free_port, pinned_server, process_cpu, wrk_seconds
 
 HERE = Path(__file__).resolve().parent / "daphne"
 APP = "django_app:application"
@@ -58,19 +58,8 @@ def commands(upstream: str | None) -> dict[str, tuple[str, list[str]]]:
 def running(command: list[str]) -> Iterator[tuple[int, int]]:
     port = free_port()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command, str(port)],
-        cwd=HERE,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_listening(port)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(10)
+    with pinned_server([*command, str(port)], port, HERE, env) as pid:
+        yield port, pid
 
 
 def load(port: int, view: str, seconds: float) -> tuple[float, int]:

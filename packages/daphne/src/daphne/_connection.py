@@ -29,7 +29,8 @@ from ._context import Handler, ServerContext, TransportInfo
 from ._deadline import Deadline
 from ._fastwrite import make_writer
 from ._flow import WriteGate
-from ._h1state import Http1State, UpgradeRequest
+from ._h1seams import UpgradeRequest
+from ._h1state import Http1State
 from ._httpcycle import HttpCycle
 from ._transport import close_transport, transport_info
 from ._types import Scope

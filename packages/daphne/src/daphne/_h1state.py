@@ -39,12 +39,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ._config import ServerConfig
 from ._context import TransportInfo
-from ._h2c import h2_available, wants_h2c
+from ._h1seams import (
+    RELEASED_PARSER,
+    HeadDeadline,
+    Http1Actions,
+    Http1Server,
+    UpgradeRequest,
+    upgrade_kind,
+)
 from ._httpcycle import HttpCycle, ResponseState
 from ._parser import ParseError, RequestParser, UpgradeRequested, feed, make_parser
 from ._request import (
@@ -52,110 +57,16 @@ from ._request import (
     Reject,
     check_length_and_expect,
     check_version_and_host,
-    is_websocket_upgrade,
     keep_alive,
     upgrade_body_length,
 )
 from ._scope import RequestTargetError, build_http_scope
-from ._types import RawHeaders, Scope
-from ._wire import DateHeader, body_allowed, build_head, error_response, frame_chunk
+from ._types import RawHeaders
+from ._wire import body_allowed, build_head, error_response, frame_chunk
 
 logger = logging.getLogger("daphne.http")
 #: Request body buffered for an application that has not read it yet, before reading pauses.
 BODY_HIGH_WATER = 256 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class UpgradeRequest:
-    """An upgrade request the server speaks: what the successor protocol starts from."""
-
-    kind: str  # "websocket" or "h2c" (``upgrade_kind``)
-    method: bytes
-    target: bytes
-    headers: RawHeaders
-    http_version: str
-
-
-class Http1Actions(Protocol):
-    """What the state machine asks of the connection that owns the socket."""
-
-    @property
-    def writing_paused(self) -> bool:
-        """Whether the transport's write buffer is full."""
-        ...
-
-    def write(self, data: bytes) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def close(self) -> None:
-        """Close once what was written has been sent."""
-
-    def abort(self) -> None:
-        """Close now, discarding unsent bytes: half a response is on the wire."""
-
-    def run(self, cycle: HttpCycle) -> None:
-        """Start the application instance of *cycle* (and its ``http_timeout``)."""
-
-    def finished(self, cycle: HttpCycle) -> None:
-        """*cycle*'s response is complete (or was answered by the server): log it."""
-
-    def reap(self, cycle: HttpCycle) -> None:
-        """*cycle*'s client is gone: give its instance its grace period."""
-
-    def app_error(self, scope: Scope, exc: BaseException | None) -> None: ...
-    def upgrade(self, request: UpgradeRequest, rest: bytes) -> None:
-        """Hand the connection to ``request.kind``; *rest* is what followed the head."""
-
-    async def wait_writable(self) -> None: ...
-
-
-def upgrade_kind(config: ServerConfig, headers: RawHeaders, secure: bool) -> str | None:
-    """The protocol an upgrade request (``Connection: upgrade`` seen) switches to, if any.
-
-    Anything else is answered as plain HTTP/1.1, as an upgrade the server does not speak;
-    so is ``Upgrade: h2c`` over TLS, where HTTP/2 is chosen with ALPN (RFC 7540 3.3).
-    """
-    if is_websocket_upgrade(headers):
-        return "websocket"
-    if config.h2c == "upgrade" and not secure and wants_h2c(headers) and h2_available():
-        return "h2c"
-    return None
-
-
-class _ReleasedParser:
-    """Stands in for the parser once the connection is gone (the parser pointed back here)."""
-
-    def feed_data(self, data: bytes) -> None:
-        pass
-
-    def get_method(self) -> bytes:
-        return b""
-
-    def get_http_version(self) -> str:
-        return "1.1"
-
-    def should_upgrade(self) -> bool:
-        return False
-
-
-_RELEASED: RequestParser = _ReleasedParser()
-
-
-class HeadDeadline(Protocol):
-    """The connection's head deadline (``_deadline.Deadline``): set and cleared per request,
-    so the state machine moves it itself (one call each, on the hot path)."""
-
-    def set(self, timeout: float) -> None: ...
-    def clear(self) -> None: ...
-
-
-class Http1Server(Protocol):
-    """What the state machine reads of the server (``_context.ServerContext`` has it)."""
-
-    config: ServerConfig
-    accepting: bool  # False once the server shuts down: every response then closes
-    lifespan_state: dict[str, Any] | None
-    date: DateHeader
 
 
 class Http1State:
@@ -265,7 +176,7 @@ class Http1State:
             if cycle is not None and cycle.state is not ResponseState.COMPLETE:
                 cycle.disconnect()
                 self.actions.reap(cycle)
-        self.parser = _RELEASED
+        self.parser = RELEASED_PARSER
         self.cycle = self.parsing = None
         self.pipeline.clear()
 

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from ._context import Socket
-from ._h1state import UpgradeRequest
+from ._h1seams import UpgradeRequest
 from ._h2c import (
     Sniffed,
     UpgradeRefused,
