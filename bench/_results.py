@@ -11,6 +11,7 @@ the best peer (:data:`ROLE_COLOURS` colours them by role).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -25,8 +26,10 @@ __all__ = [
     "ROLE_COLOURS",
     "Series",
     "Workload",
+    "add_output_options",
     "load_workloads",
     "machine",
+    "publish",
     "render_charts",
     "write_results",
 ]
@@ -136,3 +139,36 @@ def render_charts(results: Path, directory: Path | None = None) -> list[Path]:
         plt.close(figure)
         paths.append(target)
     return paths
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--output DIR`` (default .cache/bench-results) and ``--no-charts`` to *parser*."""
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS_DIR, help="directory for the JSON and charts"
+    )
+    parser.add_argument(
+        "--no-charts", dest="charts", action="store_false", help="write the JSON only"
+    )
+
+
+def publish(
+    benchmark: str,
+    workloads: Sequence[Workload],
+    before: dict[str, Any],
+    args: argparse.Namespace,
+    **extra: Any,
+) -> Path:
+    """Write ``<args.output>/<benchmark>.json`` and, unless ``--no-charts``, its charts.
+
+    *before* is :func:`machine` taken when the run began; the record's ``meta`` holds it as
+    ``machine_before``, :func:`machine` now as ``machine_after``, and *extra* (the run's
+    options). Prints where the results went and both load averages; returns the JSON path.
+    """
+    after = machine()
+    meta = {"machine_before": before, "machine_after": after, **extra}
+    path = write_results(benchmark, workloads, meta, args.output)
+    print(f"results: {path}  load average before {before['loadavg']} after {after['loadavg']}")
+    if args.charts:
+        for chart in render_charts(path):
+            print(f"chart: {chart}")
+    return path

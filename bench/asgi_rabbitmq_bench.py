@@ -11,6 +11,10 @@ Measures, each for the layer and for raw aio-pika doing the same broker work:
 
 Figures are noisy on a shared machine; compare the ratios (interleaved runs, medians), and
 prefer the CPU-per-round-trip rows when other processes load the machine.
+
+    .venv/bin/python bench/asgi_rabbitmq_bench.py --rounds 100 --repeats 1  # smoke
+
+Results: ``<--output>/asgi_rabbitmq_bench.json`` and one chart per row (bench/_results.py).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from functools import partial
 from typing import Any
 
 import aio_pika
+from _results import Series, Workload, add_output_options, machine, publish
 from asgi_rabbitmq.core import RabbitmqChannelLayer
 
 DEFAULT_URL = os.environ.get("ASGI_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -229,10 +234,25 @@ async def cross_process(url: str, mode: str, rounds: int) -> tuple[float, float]
 # Report ------------------------------------------------------------------------------
 
 
-async def run(url: str, rounds: int, repeats: int) -> None:
+async def run(url: str, rounds: int, repeats: int) -> list[Workload]:
+    """Measure, print the table, and return one chart per row (layer against the raw floor)."""
+    charts: list[Workload] = []
+
     def row(name: str, layer: float, floor: float, unit: str, higher_is_better: bool) -> None:
         ratio = layer / floor if higher_is_better else floor / layer
         print(f"{name:<40} {layer:>10.2f} {floor:>10.2f} {unit:<5} x{ratio:.2f}", flush=True)
+        charts.append(
+            Workload(
+                name=name.strip(),
+                unit=unit,
+                lower_is_better=not higher_is_better,
+                metrics=[unit],
+                series=[
+                    Series("asgi_rabbitmq", "ours", {unit: layer}),
+                    Series("raw aio-pika floor", "peer", {unit: floor}),
+                ],
+            )
+        )
 
     async def alternate(
         layer: Callable[[], Awaitable[Any]], raw: Callable[[], Awaitable[Any]]
@@ -287,6 +307,7 @@ async def run(url: str, rounds: int, repeats: int) -> None:
             "ms",
             False,
         )
+    return charts
 
 
 def main() -> None:
@@ -295,9 +316,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per measure")
     parser.add_argument("--peer", choices=["layer", "raw"], help=argparse.SUPPRESS)
+    add_output_options(parser)
     args = parser.parse_args()
-    job = peer(args.url, args.peer) if args.peer else run(args.url, args.rounds, args.repeats)
-    asyncio.run(job)
+    if args.peer:
+        asyncio.run(peer(args.url, args.peer))
+        return
+    before = machine()
+    charts = asyncio.run(run(args.url, args.rounds, args.repeats))
+    publish("asgi_rabbitmq_bench", charts, before, args, rounds=args.rounds, repeats=args.repeats)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/asgi_redis_bench.py [--url redis://127.0.0.1:6379/0] [--rounds 5]
     .venv/bin/python bench/asgi_redis_bench.py --only loops   # just the fan-out with loops
+    .venv/bin/python bench/asgi_redis_bench.py --only loops --rounds 1 --members 50  # smoke
+
+Results: ``<--output>/asgi_redis_bench.json`` (every figure under ``meta.figures``) and
+one chart per workload (bench/_results.py).
 
 Each figure is the median over ``--rounds`` rounds; raw and layer rounds alternate
 so that machine noise hits both alike. Ratios are printed at the end.
@@ -35,6 +39,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from _results import Series, Workload, add_output_options, machine, publish
 from _upstream_peer import build_venv
 
 if TYPE_CHECKING:
@@ -446,7 +451,72 @@ async def main(url: str, rounds: int) -> dict[str, float]:
     return results
 
 
-if __name__ == "__main__":
+def workloads(figures: dict[str, float], members: int) -> list[Workload]:
+    """The charts: the loops fan-out per variant (ours, upstream, the raw floor), and with
+    ``--only all`` the layer against raw redis-py (round trips across processes, throughput)."""
+    charts = []
+    for variant in ("", "-pubsub", "-fernet"):
+        stacks = [(f"ours{variant}", "ours"), (f"upstream{variant}", "upstream")]
+        if not variant:
+            stacks.append(("floor", "peer"))
+        series = [
+            Series(
+                {"floor": "raw redis-py floor"}.get(stack, stack),
+                role,
+                {q: figures[f"loops_{members}_{stack}_{q}_ms"] for q in ("p50", "p90")},
+            )
+            for stack, role in stacks
+            if f"loops_{members}_{stack}_p50_ms" in figures
+        ]
+        charts.append(
+            Workload(
+                name=f"group_send to {members:,} members, consumer loop each{variant}",
+                unit="ms",
+                lower_is_better=True,
+                metrics=["p50", "p90"],
+                series=series,
+                notes={
+                    "failed": [s for s, _ in stacks if f"loops_{members}_{s}_failed" in figures]
+                },
+            )
+        )
+    if "layer_cross_p50_ms" in figures:
+        charts.append(
+            Workload(
+                name="round trip across processes",
+                unit="ms",
+                lower_is_better=True,
+                metrics=["p50", "p99"],
+                series=[
+                    Series(
+                        "asgi_redis",
+                        "ours",
+                        {q: figures[f"layer_cross_{q}_ms"] for q in ("p50", "p99")},
+                    ),
+                    Series(
+                        "raw redis-py",
+                        "peer",
+                        {q: figures[f"raw_cross_{q}_ms"] for q in ("p50", "p99")},
+                    ),
+                ],
+            )
+        )
+        charts.append(
+            Workload(
+                name="send + receive in sequence, per s",
+                unit="per s",
+                lower_is_better=False,
+                metrics=["per s"],
+                series=[
+                    Series("asgi_redis", "ours", {"per s": figures["layer_sequential_per_s"]}),
+                    Series("raw redis-py", "peer", {"per s": figures["raw_sequential_per_s"]}),
+                ],
+            )
+        )
+    return charts
+
+
+def cli(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--url", default=os.environ.get("ASGI_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -456,10 +526,12 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=["all", "loops"], default="all")
     parser.add_argument("--no-upstream", action="store_true", help="skip channels_redis")
     parser.add_argument("--fanout-peer", help=argparse.SUPPRESS)  # internal: one stack
-    arguments = parser.parse_args()
+    add_output_options(parser)
+    arguments = parser.parse_args(argv)
     if arguments.fanout_peer:
         asyncio.run(fanout_peer(arguments.fanout_peer, arguments.url, arguments.members))
-        sys.exit(0)
+        return
+    before = machine()
     figures: dict[str, float] = {}
     if arguments.only == "all":
         figures.update(asyncio.run(main(arguments.url, arguments.rounds)))
@@ -474,3 +546,17 @@ if __name__ == "__main__":
     for name, value in figures.items():
         print(f"{name:40s} {value:10.3f}")
     print(json.dumps(figures))
+    publish(
+        "asgi_redis_bench",
+        workloads(figures, arguments.members),
+        before,
+        arguments,
+        figures=figures,
+        rounds=arguments.rounds,
+        members=arguments.members,
+        only=arguments.only,
+    )
+
+
+if __name__ == "__main__":
+    cli()

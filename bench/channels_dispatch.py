@@ -5,6 +5,8 @@ Run from the repository root:
     .venv/bin/python bench/channels_dispatch.py            # full run
     .venv/bin/python bench/channels_dispatch.py --quick    # smaller counts
 
+Results: ``<--output>/channels_dispatch.json`` and one chart per scenario (bench/_results.py).
+
 Every scenario drives its application through the same in-process queues
 (``asgiref.testing.ApplicationCommunicator``), so the driver's cost is in both
 sides. The *peer* is a hand-written ASGI WebSocket echo with no framework at
@@ -34,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import django
+from _results import Series, Workload, add_output_options, machine, publish
 from django.conf import settings
 
 
@@ -131,7 +134,8 @@ async def best(repeat: int, run: Callable[[], Awaitable[float]]) -> float:
     return min([await run() for _ in range(repeat)])
 
 
-async def main(quick: bool, repeat: int) -> None:
+async def main(quick: bool, repeat: int) -> list[tuple[str, float, float]]:
+    """Run every scenario; print and return the rows (scenario, channels s, peer s)."""
     count = 500 if quick else 3000
     members, rounds = (20, 20) if quick else (100, 50)
     _configure(layers=True)
@@ -157,11 +161,40 @@ async def main(quick: bool, repeat: int) -> None:
     print(
         f"(echo: {count} frames; fan-out: {members} members x {rounds} messages; best of {repeat})"
     )
+    return rows
+
+
+def workloads(rows: list[tuple[str, float, float]]) -> list[Workload]:
+    """One chart per scenario: channels against the bare ASGI app, in milliseconds."""
+    return [
+        Workload(
+            name=name,
+            unit="ms",
+            lower_is_better=True,
+            metrics=["ms"],
+            series=[
+                Series("channels (ours)", "ours", {"ms": ours * 1000}),
+                Series("bare ASGI app", "peer", {"ms": theirs * 1000}),
+            ],
+            notes={"ratio": ours / theirs},
+        )
+        for name, ours, theirs in rows
+    ]
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; best is kept")
+    add_output_options(parser)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.quick, arguments.repeat))
+    started = machine()
+    results = asyncio.run(main(arguments.quick, arguments.repeat))
+    publish(
+        "channels_dispatch",
+        workloads(results),
+        started,
+        arguments,
+        quick=arguments.quick,
+        repeat=arguments.repeat,
+    )

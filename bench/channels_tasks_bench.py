@@ -6,6 +6,9 @@ Django 6.0+, asgi_redis):
     python bench/channels_tasks_bench.py            # full run
     python bench/channels_tasks_bench.py --quick    # smaller counts
 
+Results: ``<--output>/channels_tasks_bench.json`` and two charts (bench/_results.py); the
+plain channel is drawn as the peer, both tasks rows as ours.
+
 Both sides run the same async work (report the time it started) in a real
 ``manage.py runworker`` process on the same Redis layer, in this one run: the
 *peer* is a plain ``AsyncConsumer`` on a named channel (``runworker
@@ -30,6 +33,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from _results import Series, Workload, add_output_options, machine, publish
 
 HERE = Path(__file__).resolve().parent / "channels_tasks"
 
@@ -113,7 +118,9 @@ def _side(kind: str, store: bool, database: str, burst: int, single: int) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts")
+    add_output_options(parser)
     options = parser.parse_args()
+    before = machine()
     burst, single = (200, 50) if options.quick else (2000, 200)
     os.environ.setdefault("BENCH_TASKS_PREFIX", f"bench-tasks-{secrets.token_hex(4)}")
     database = str(Path(tempfile.mkdtemp(prefix="bench-tasks-")) / "db.sqlite3")
@@ -129,6 +136,24 @@ def main() -> None:
             f"| {name} | {rate:.0f} | {rate / plain[0]:.2f} | {latency:.2f} "
             f"| {latency / plain[1]:.2f} |"
         )
+    roles = ("peer", "ours", "ours")
+    charts = [
+        Workload(
+            name=title,
+            unit=unit,
+            lower_is_better=lower,
+            metrics=[unit],
+            series=[
+                Series(name, role, {unit: figures[index]})
+                for (name, figures), role in zip(rows, roles, strict=True)
+            ],
+        )
+        for title, unit, lower, index in (
+            (f"burst of {burst}, throughput", "tasks/s", False, 0),
+            ("enqueue to start, median", "ms", True, 1),
+        )
+    ]
+    publish("channels_tasks_bench", charts, before, options, burst=burst, single=single)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark daphne against uvicorn and hypercorn in the same run; print ratios.
 
-    .venv/bin/python bench/daphne_bench.py [--seconds 5] [--rounds 3]
+    .venv/bin/python bench/daphne_bench.py [--seconds 5] [--rounds 3] [--only http,ws,handshake]
+    .venv/bin/python bench/daphne_bench.py --seconds 1 --rounds 1 --connections 1  # smoke
 
 Servers are pinned to CPU 0 and load clients (wrk, bench/daphne/ws_client.py) to CPU 1. Each
 measurement alternates daphne and its peer for ``--rounds`` rounds and reports medians, because
@@ -10,6 +11,9 @@ Next to each throughput row, the server's own CPU time per request / message / h
 (user + system, the server process and its children, from /proc) is reported: when the
 one-core load client is the bottleneck, throughput mostly measures the client, while CPU per
 operation still compares the servers' own cost.
+
+Results: ``<--output>/daphne_bench.json`` (every server's medians in each workload's notes)
+and one chart per workload, daphne against the best peer (bench/_results.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from _results import Series, Workload, add_output_options, machine, publish
 
 HERE = Path(__file__).parent / "daphne"
 PY = sys.executable
@@ -233,61 +239,148 @@ def best_peer(results: dict, peers: list[str], key: str, higher_is_better: bool)
     return pick(peers, key=lambda name: median_of(results[name], key))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+#: The parts ``--only`` selects: HTTP hello-world, WebSocket echo, WebSocket handshakes.
+PARTS = ("http", "ws", "handshake")
+HTTP_PEERS = ["uvicorn-httptools"]
+WS_PEERS = ["uvicorn-websockets", "uvicorn-websockets-sansio", "uvicorn-wsproto"]
+HANDSHAKE_PEERS = ["uvicorn-websockets", "hypercorn", "hypercorn-uvloop"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help="comma-separated parts to run, of: " + ", ".join(PARTS) + " (default: all)",
+    )
+    parser.add_argument(
+        "--connections",
+        default="1,100,1000",
+        help="comma-separated WebSocket echo connection counts (default 1,100,1000)",
+    )
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    args.parts = [part for part in args.only.split(",") if part]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}")
+    args.connection_counts = [int(c) for c in args.connections.split(",") if c]
+    return args
+
+
+def medians(results: dict) -> dict[str, dict[str, float]]:
+    """Per server, the median of every figure its rounds measured."""
+    return {
+        name: {
+            key: median_of(rounds, key)
+            for key, value in rounds[0].items()
+            if isinstance(value, int | float)
+        }
+        for name, rounds in results.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    before = machine()
     s, r = args.seconds, args.rounds
     rows = []
+    workloads: list[Workload] = []
+    ws_rates: dict[str, dict[str, float]] = {"daphne": {}, "best uvicorn": {}}
+    ws_p99: dict[str, dict[str, float]] = {"daphne": {}, "best uvicorn": {}}
+    notes: dict[str, dict] = {}
 
-    def add(title: str, results: dict, peers: list[str], key: str, higher: bool) -> None:
+    def add(title: str, results: dict, peers: list[str], key: str, higher: bool) -> str:
         peer = best_peer(results, peers, key, higher)
         rows.append((title, median_of(results["daphne"], key), peer, median_of(results[peer], key)))
+        return peer
 
     def add_cpu(title: str, results: dict, peers: list[str]) -> None:
         add(f"  server CPU us per {title}", results, peers, "cpu_us_per_op", False)
 
-    http_peers = ["uvicorn-httptools"]
-    http = compare(
-        "daphne",
-        http_peers,
-        "apps:hello",
-        lambda port: {"requests_per_s": wrk(port, s)},
-        r,
-        lambda result: result["requests_per_s"] * wrk_seconds(s),
-    )
-    add("HTTP hello-world req/s", http, http_peers, "requests_per_s", True)
-    add_cpu("request", http, http_peers)
-    ws_peers = ["uvicorn-websockets", "uvicorn-websockets-sansio", "uvicorn-wsproto"]
-    for connections in (1, 100, 1000):
-        ws = compare(
-            "daphne",
-            ws_peers,
-            "apps:echo",
-            lambda port, c=connections: ws_client(port, "echo", c, s),
-            r,
-            lambda result: result["messages_per_s"] * s,
+    def chart(name: str, unit: str, results: dict, peer: str, key: str, higher: bool) -> None:
+        workloads.append(
+            Workload(
+                name=name,
+                unit=unit,
+                lower_is_better=not higher,
+                metrics=[unit],
+                series=[
+                    Series("daphne (ours)", "ours", {unit: median_of(results["daphne"], key)}),
+                    Series(peer, "peer", {unit: median_of(results[peer], key)}),
+                ],
+                notes={"medians": medians(results)},
+            )
         )
-        add(f"WS echo {connections} conns msgs/s", ws, ws_peers, "messages_per_s", True)
-        add_cpu("message", ws, ws_peers)
-        add(f"WS echo {connections} conns p50 ms", ws, ws_peers, "p50_ms", False)
-        add(f"WS echo {connections} conns p99 ms", ws, ws_peers, "p99_ms", False)
-    hs_peers = ["hypercorn", "hypercorn-uvloop"]
-    hs = compare(
-        "daphne",
-        hs_peers,
-        "apps:echo",
-        lambda port: ws_client(port, "handshake", 20, s),
-        r,
-        lambda result: result["handshakes_per_s"] * s,
-    )
-    add("WS handshakes/s", hs, hs_peers, "handshakes_per_s", True)
-    add_cpu("handshake", hs, hs_peers)
+
+    if "http" in args.parts:
+        http = compare(
+            "daphne",
+            HTTP_PEERS,
+            "apps:hello",
+            lambda port: {"requests_per_s": wrk(port, s)},
+            r,
+            lambda result: result["requests_per_s"] * wrk_seconds(s),
+        )
+        peer = add("HTTP hello-world req/s", http, HTTP_PEERS, "requests_per_s", True)
+        add_cpu("request", http, HTTP_PEERS)
+        chart("HTTP hello-world, req/s", "req/s", http, peer, "requests_per_s", True)
+    if "ws" in args.parts:
+        for connections in args.connection_counts:
+            ws = compare(
+                "daphne",
+                WS_PEERS,
+                "apps:echo",
+                lambda port, c=connections: ws_client(port, "echo", c, s),
+                r,
+                lambda result: result["messages_per_s"] * s,
+            )
+            peer = add(f"WS echo {connections} conns msgs/s", ws, WS_PEERS, "messages_per_s", True)
+            add_cpu("message", ws, WS_PEERS)
+            add(f"WS echo {connections} conns p50 ms", ws, WS_PEERS, "p50_ms", False)
+            p99_peer = add(f"WS echo {connections} conns p99 ms", ws, WS_PEERS, "p99_ms", False)
+            metric = f"{connections} conns"
+            ws_rates["daphne"][metric] = median_of(ws["daphne"], "messages_per_s")
+            ws_rates["best uvicorn"][metric] = median_of(ws[peer], "messages_per_s")
+            ws_p99["daphne"][metric] = median_of(ws["daphne"], "p99_ms")
+            ws_p99["best uvicorn"][metric] = median_of(ws[p99_peer], "p99_ms")
+            notes[metric] = {"best_peer": peer, "medians": medians(ws)}
+        for title, unit, values, higher in (
+            ("WS echo, msgs/s", "msgs/s", ws_rates, True),
+            ("WS echo, p99 latency", "ms", ws_p99, False),
+        ):
+            workloads.append(
+                Workload(
+                    name=title,
+                    unit=unit,
+                    lower_is_better=not higher,
+                    metrics=list(values["daphne"]),
+                    series=[
+                        Series("daphne (ours)", "ours", values["daphne"]),
+                        Series("best uvicorn (per column)", "peer", values["best uvicorn"]),
+                    ],
+                    notes=notes,
+                )
+            )
+    if "handshake" in args.parts:
+        hs = compare(
+            "daphne",
+            HANDSHAKE_PEERS,
+            "apps:echo",
+            lambda port: ws_client(port, "handshake", 20, s),
+            r,
+            lambda result: result["handshakes_per_s"] * s,
+        )
+        peer = add("WS handshakes/s", hs, HANDSHAKE_PEERS, "handshakes_per_s", True)
+        add_cpu("handshake", hs, HANDSHAKE_PEERS)
+        chart("WS handshakes/s", "handshakes/s", hs, peer, "handshakes_per_s", True)
     print(f"{'measure':34} {'daphne':>9} {'best peer':>26} {'peer':>9} {'ratio':>6}")
     for name, ours, peer, theirs in rows:
         print(f"{name:34} {ours:9.1f} {peer:>26} {theirs:9.1f} {ours / theirs:6.2f}")
     print("ratio = daphne / peer (for latencies and CPU, lower is better: < 1 favours daphne)")
+    publish("daphne_bench", workloads, before, args, seconds=s, rounds=r, parts=args.parts)
 
 
 if __name__ == "__main__":

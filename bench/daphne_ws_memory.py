@@ -1,9 +1,12 @@
-"""Memory per idle WebSocket, with and without permessage-deflate, on our daphne.
+"""Memory per idle WebSocket, with and without permessage-deflate, on our daphne and uvicorn.
 
     .venv/bin/python bench/daphne_ws_memory.py [--connections 500]
+    .venv/bin/python bench/daphne_ws_memory.py --connections 20  # smoke
 
 Opens N connections (each sends and receives one message so compression state exists when
-negotiated) and reports the server's RSS growth per connection.
+negotiated) and reports the server's RSS growth per connection. The peer is uvicorn with the
+websockets-sansio protocol, without and with its default permessage-deflate. Results:
+``<--output>/daphne_ws_memory.json`` and a chart (bench/_results.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import asyncio
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-import psutil
 import websockets
+from _results import Series, Workload, add_output_options, machine, publish
 from daphne_bench import HERE, free_port, wait_listening
 
 
@@ -31,8 +35,15 @@ async def open_many(port: int, count: int, compression: str | None) -> list:
     return sockets
 
 
-def measure(count: int, deflate: bool, window_bits: int) -> float:
-    port = free_port()
+def rss(pid: int) -> int:
+    """Resident memory of *pid* in bytes (Linux /proc; no psutil needed)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def daphne_command(port: int, deflate: bool, window_bits: int) -> list[str]:
     args = [sys.executable, "-m", "daphne", "-v", "0", "-p", str(port)]
     if deflate:
         args += [
@@ -40,18 +51,31 @@ def measure(count: int, deflate: bool, window_bits: int) -> float:
             "--websocket-deflate-window-bits",
             str(window_bits),
         ]
+    return args
+
+
+def uvicorn_command(port: int, deflate: bool, window_bits: int) -> list[str]:
+    del window_bits  # uvicorn has no option for it: websockets' defaults apply
+    return [
+        *(sys.executable, "-m", "uvicorn", "--log-level", "warning", "--ws", "websockets-sansio"),
+        *("--ws-per-message-deflate", str(deflate), "--port", str(port)),
+    ]
+
+
+def measure(count: int, deflate: bool, window_bits: int, server: str = "daphne") -> float:
+    port = free_port()
+    args = (daphne_command if server == "daphne" else uvicorn_command)(port, deflate, window_bits)
     process = subprocess.Popen([*args, "apps:echo"], cwd=HERE)
     try:
         wait_listening(port)
-        server = psutil.Process(process.pid)
 
         async def run() -> float:
             warm = await open_many(port, 10, "deflate" if deflate else None)
             time.sleep(0.5)
-            before = server.memory_info().rss
+            before = rss(process.pid)
             sockets = await open_many(port, count, "deflate" if deflate else None)
             time.sleep(0.5)
-            after = server.memory_info().rss
+            after = rss(process.pid)
             for ws in warm + sockets:
                 await ws.close()
             return (after - before) / count / 1024
@@ -63,14 +87,45 @@ def measure(count: int, deflate: bool, window_bits: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=500)
+    add_output_options(parser)
     args = parser.parse_args()
+    before = machine()
     plain = measure(args.connections, False, 15)
     print(f"no compression:            {plain:7.1f} KiB per WebSocket")
+    ours = {"no compression": plain}
     for bits in (15, 12, 9):
         value = measure(args.connections, True, bits)
+        ours[f"deflate bits={bits}"] = value
         print(f"permessage-deflate bits={bits:2}: {value:7.1f} KiB per WebSocket")
+    uvicorn = {
+        "no compression": measure(args.connections, False, 15, "uvicorn"),
+        "deflate (default)": measure(args.connections, True, 15, "uvicorn"),
+    }
+    for name, value in uvicorn.items():
+        print(f"uvicorn, {name + ':':18} {value:7.1f} KiB per WebSocket")
+    metrics = ["no compression", "deflate"]
+    workload = Workload(
+        name=f"memory per idle WebSocket, {args.connections} open",
+        unit="KiB",
+        lower_is_better=True,
+        metrics=metrics,
+        series=[
+            Series(
+                "daphne (ours)",
+                "ours",
+                {"no compression": plain, "deflate": ours["deflate bits=15"]},
+            ),
+            Series(
+                "uvicorn websockets-sansio",
+                "peer",
+                dict(zip(metrics, uvicorn.values(), strict=True)),
+            ),
+        ],
+        notes={"daphne": ours, "uvicorn": uvicorn},
+    )
+    publish("daphne_ws_memory", [workload], before, args, connections=args.connections)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ against both modes, one after the other:
 In-process is one daphne process running the app; gateway mode is one daphne-gateway plus
 one daphne-worker (same app, same Redis layer). The machine is shared, so treat single runs
 as rough; the ratios are the point.
+
+    .venv/bin/python bench/gateway_bench.py --seconds 1 --clients 5  # smoke
+
+Results: ``<--output>/gateway_bench.json`` and four charts (bench/_results.py); gateway mode
+is drawn as ours, in-process daphne (the same app without the hop) as the peer.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import websockets
+from _results import Series, Workload, add_output_options, machine, publish
 
 HERE = Path(__file__).parent
 REDIS = os.environ.get("ASGI_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -176,7 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=20)
+    add_output_options(parser)
     args = parser.parse_args()
+    before = machine()
     results: dict[tuple[str, str], dict[str, float]] = {}
     for mode, argvs in (("in-process", in_process), ("gateway", gateway)):
         port = _free_port()
@@ -193,6 +201,35 @@ def main() -> None:
         base, hop = results[(name, "in-process")], results[(name, "gateway")]
         ratios = [hop[key] / base[key] for key in ("p50", "p99", "rate")]
         print(f"{'':<16}{'ratio':<12}" + "".join(f"{r:>8.2f}x" for r in ratios))
+    charts = []
+    for name in ("echo", "chat broadcast"):
+        for title, unit, keys, lower in (
+            (f"{name}, latency", "ms", ("p50", "p99"), True),
+            (f"{name}, per s", "per s", ("rate",), False),
+        ):
+            metrics = [unit] if keys == ("rate",) else list(keys)
+            charts.append(
+                Workload(
+                    name=title,
+                    unit=unit,
+                    lower_is_better=lower,
+                    metrics=metrics,
+                    series=[
+                        Series(
+                            label,
+                            role,
+                            dict(
+                                zip(metrics, (results[(name, mode)][k] for k in keys), strict=True)
+                            ),
+                        )
+                        for label, role, mode in (
+                            ("gateway mode (ours)", "ours", "gateway"),
+                            ("in-process daphne", "peer", "in-process"),
+                        )
+                    ],
+                )
+            )
+    publish("gateway_bench", charts, before, args, seconds=args.seconds, clients=args.clients)
 
 
 if __name__ == "__main__":
