@@ -7,7 +7,9 @@ Both front ends call :func:`add_option_arguments` and hand the parsed values to
 * an option is handed to the server when the command line changed it (its value differs from
   the parser's default); options upstream's command line had are handed over every time when
   ``upstream_always`` is set (``daphne``'s own CLI), so a ``server_class`` written for
-  upstream's ``Server`` signature gets exactly the keywords it got from upstream;
+  upstream's ``Server`` signature gets exactly the keywords it got from upstream; daphne's
+  own ``Server`` also gets every option whose command-line default is not ``Server``'s
+  (``--gc-threshold``: the command owns its process, ``Server()`` may not);
 * an option that ``requires`` a switch is a usage error without it, as upstream's
   ``--proxy-headers-host`` was.
 """
@@ -116,9 +118,16 @@ def _value_parser(spec: Option) -> Callable[[str], Any]:
 
 
 def server_options(
-    values: Mapping[str, Any], parser: argparse.ArgumentParser, *, upstream_always: bool
+    values: Mapping[str, Any],
+    parser: argparse.ArgumentParser,
+    *,
+    upstream_always: bool,
+    own_server: bool = False,
 ) -> dict[str, Any]:
     """``Server`` keyword arguments from parsed values (see the module docstring's rules).
+
+    With ``own_server`` (the class is daphne's ``Server``, which knows every option), an
+    option whose command-line default differs from ``Server``'s is passed even when untyped.
 
     Raises ``argparse.ArgumentError`` when an option is given without the switch it requires.
     """
@@ -137,7 +146,11 @@ def server_options(
             if spec.follows not in values:
                 continue
             raw = values[spec.follows]
-        elif not (spec.upstream and upstream_always) and raw == parser.get_default(name):
+        elif (
+            not (spec.upstream and upstream_always)
+            and raw == parser.get_default(name)
+            and not (own_server and spec.cli_default is not SAME)
+        ):
             continue
         kwargs[name] = spec.cli_values[raw] if spec.cli_values is not None else raw
     return kwargs

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ._gc import DEFAULT_GEN0_THRESHOLD
 from ._lifespan import MODES
 from ._options import (
     Option,
@@ -27,6 +28,7 @@ from ._options import (
     header_value,
     names_or_none,
     names_or_text,
+    non_negative,
     non_negative_or_none,
     option,
     option_of,
@@ -197,6 +199,15 @@ class ServerConfig:
         "auto", "Event loop under the Twisted reactor: uvloop (faster, if installed) or "
         "asyncio's own; auto picks uvloop when it is installed",
         PROCESS, "--loop", cli_type=str, choices=LOOPS,
+    )  # fmt: skip
+    gc_threshold: int = option(
+        0, "Garbage collection while serving: once started, raise the first generation's "
+        "threshold to this many allocations (unless the application set its own) and freeze "
+        "the objects that exist, so that full collections are rare and short under many "
+        "connections (README, Garbage collection); 0 leaves the collector as it is. The "
+        "daphne command owns its process and defaults to 10000; Server() defaults to 0",
+        PROCESS, "--gc-threshold", cli_type=int, check=non_negative,
+        cli_default=DEFAULT_GEN0_THRESHOLD,
     )  # fmt: skip
     # Acted on by the daphne command (``_arbiter``), which starts this many processes; each
     # worker's Server sees the number too. ``Server(...)`` itself always runs one process.

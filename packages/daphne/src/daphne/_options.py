@@ -93,6 +93,10 @@ def positive_or_none(value: Any) -> str | None:
     return None if value is None or value > 0 else "a positive number or None"
 
 
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "a number of at least 0"
+
+
 def non_negative_or_none(value: Any) -> str | None:
     return None if value is None or value >= 0 else "a number of at least 0, or None"
 
@@ -128,6 +132,7 @@ __all__ = [
     "header_value",
     "names_or_none",
     "names_or_text",
+    "non_negative",
     "non_negative_or_none",
     "option",
     "option_of",

@@ -14,6 +14,7 @@ from ._config import ServerConfig
 from ._connection import Connection
 from ._context import ActionLogger, Served
 from ._endpoints import endpoint_from_string
+from ._gc import tune_for_serving
 from ._h2_fence import check_twisted_h2
 from ._h2c import h2_available
 from ._lifespan import Lifespan
@@ -144,6 +145,10 @@ class Server:
         await defer.Deferred.fromFuture(asyncio.ensure_future(self.lifespan.startup()))
         if self.lifespan.supported:
             serving.lifespan_state = self.lifespan.state
+        # After the application and its lifespan resources exist, before the first client.
+        tuning = tune_for_serving(self.config.gc_threshold)
+        if tuning is not None:
+            logger.debug("Set up for serving: %s", tuning.describe())
         factory = HTTPFactory(self)
         self.http_factory = factory
         serving.accepting = True

@@ -116,7 +116,12 @@ class CommandLineInterface:
         application = self.load_asgi_app(options.application)
         from asgiref.compatibility import guarantee_single_callable
 
-        kwargs = server_options(vars(options), self.parser, upstream_always=True)
+        kwargs = server_options(
+            vars(options),
+            self.parser,
+            upstream_always=True,
+            own_server=_runs_daphne_server(self.server_class),
+        )
         if self.on_ready is not None:
             kwargs["ready_callable"] = self.on_ready
         logger.info("Starting server at %s", ", ".join(endpoints))
