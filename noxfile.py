@@ -323,15 +323,25 @@ def examples(session: nox.Session, django: str) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Every benchmark in bench/, side by side with its peers (slow; not in CI)."""
+    """Every benchmark in bench/, once each, side by side with its peers (slow; not in CI).
+
+    bench/goals.py is skipped: it re-runs the goals' benchmarks N times for the goal table,
+    which would run most of them again. Run it on its own, in this session's environment:
+    ``nox -s bench -- goals`` runs only ``bench/goals.py`` (any further arguments are its
+    own, e.g. ``nox -s bench -- goals --runs 3``).
+    """
     # matplotlib renders the charts (bench/_results.py); the benchmarks run without it.
     session.install(
         "uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika", "matplotlib"
     )
     targets = [f"./{p}" for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
     _install_local(session, *targets, django="5.2")
+    if session.posargs[:1] == ["goals"]:
+        session.run("python", "bench/goals.py", *session.posargs[1:])
+        return
     for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _name.py: shared helpers
-        session.run("python", str(script.relative_to(ROOT)))
+        if script.name != "goals.py":
+            session.run("python", str(script.relative_to(ROOT)))
 
 
 #: The docs site builds where every public module imports: channels.tasks needs Django 6.0+.
