@@ -10,6 +10,11 @@ for WebSockets). Rounds alternate between the two, and the report gives medians 
 ``this tree / ref`` of throughput and of the server's own CPU time per operation, which stays
 comparable when the one-core client is the bottleneck. On a 2-core VM single rounds swing by a
 few percent; use 5 rounds or more before reading a regression into a ratio.
+
+Results: ``<--output>/daphne_ab.json`` and two charts (throughput, server CPU per operation);
+this tree is drawn as ours, the other commit in the baseline's grey (role ``upstream``).
+
+    .venv/bin/python bench/daphne_ab.py --ref HEAD~1 --rounds 1 --seconds 1  # smoke
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from _results import Series, Workload, add_output_options, machine, publish
 from daphne_bench import HERE, free_port, pinned_server, process_cpu, wrk, wrk_seconds, ws_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +78,9 @@ def main() -> None:
     parser.add_argument("--ref", required=True, help="the commit to compare with (git ref)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4)
+    add_output_options(parser)
     args = parser.parse_args()
+    before = machine()
     sources, s = checkout(args.ref), args.seconds
 
     def http(port: int) -> tuple[float, float]:
@@ -88,19 +96,23 @@ def main() -> None:
         return measure
 
     workloads = [
-        ("HTTP hello-world", "apps:hello", http),
-        ("WS echo, 1 connection", "apps:echo", websocket("echo", 1)),
-        ("WS echo, 100 connections", "apps:echo", websocket("echo", 100)),
-        ("WS echo, 1,000 connections", "apps:echo", websocket("echo", 1000)),
-        ("WS handshakes, 20 at a time", "apps:echo", websocket("handshake", 20)),
+        ("HTTP hello-world", "HTTP", "apps:hello", http),
+        ("WS echo, 1 connection", "WS 1", "apps:echo", websocket("echo", 1)),
+        ("WS echo, 100 connections", "WS 100", "apps:echo", websocket("echo", 100)),
+        ("WS echo, 1,000 connections", "WS 1,000", "apps:echo", websocket("echo", 1000)),
+        ("WS handshakes, 20 at a time", "handshakes", "apps:echo", websocket("handshake", 20)),
     ]
     load = os.getloadavg()
     print(f"this tree against {args.ref}: {args.rounds} rounds x {s:g} s, medians; load {load}")
     header = ("workload", "ref /s", "tree /s", "ratio", "CPU us ref", "tree", "ratio")
     print("{:30} {:>9} {:>9} {:>6} {:>11} {:>6} {:>6}".format(*header))
-    for title, app, measure in workloads:
+    rates: dict[str, dict[str, float]] = {"tree": {}, "ref": {}}
+    cpus: dict[str, dict[str, float]] = {"tree": {}, "ref": {}}
+    for title, short, app, measure in workloads:
         result = compare(app, sources, args.rounds, measure)
         (ref_rate, ref_cpu), (tree_rate, tree_cpu) = result["ref"], result["tree"]
+        for side in ("tree", "ref"):
+            rates[side][short], cpus[side][short] = result[side]
         print(
             f"{title:30} {ref_rate:9.0f} {tree_rate:9.0f} {tree_rate / ref_rate:6.3f} "
             f"{ref_cpu:11.1f} {tree_cpu:6.1f} {tree_cpu / ref_cpu:6.3f}"
@@ -108,6 +120,23 @@ def main() -> None:
     print(
         f"ratio = this tree / {args.ref} (throughput: above 1 is faster; CPU: below 1 is cheaper)"
     )
+    charts = [
+        Workload(
+            name=f"this tree against {args.ref}, {name}",
+            unit=unit,
+            lower_is_better=lower,
+            metrics=[short for _, short, _, _ in workloads],
+            series=[
+                Series("this tree", "ours", figures["tree"]),
+                Series(f"daphne at {args.ref}", "upstream", figures["ref"]),
+            ],
+        )
+        for name, unit, lower, figures in (
+            ("throughput", "per s", False, rates),
+            ("server CPU per operation", "us", True, cpus),
+        )
+    ]
+    publish("daphne_ab", charts, before, args, ref=args.ref, rounds=args.rounds, seconds=s)
 
 
 if __name__ == "__main__":
