@@ -325,10 +325,11 @@ def examples(session: nox.Session, django: str) -> None:
 def bench(session: nox.Session) -> None:
     """Every benchmark in bench/, once each, side by side with its peers (slow; not in CI).
 
-    bench/goals.py is skipped: it re-runs the goals' benchmarks N times for the goal table,
-    which would run most of them again. Run it on its own, in this session's environment:
-    ``nox -s bench -- goals`` runs only ``bench/goals.py`` (any further arguments are its
-    own, e.g. ``nox -s bench -- goals --runs 3``).
+    Skipped (:data:`_NOT_BENCHMARKS`): bench/goals.py, which re-runs the goals' benchmarks N
+    times for the goal table and so would run most of them again; daphne_ab.py, which needs
+    ``--ref``; the gateway benchmark's app and settings modules. ``nox -s bench -- goals``
+    runs only bench/goals.py in this session's environment (further arguments are its own,
+    e.g. ``nox -s bench -- goals --runs 3``).
     """
     # matplotlib renders the charts (bench/_results.py); the benchmarks run without it.
     session.install(
@@ -340,8 +341,12 @@ def bench(session: nox.Session) -> None:
         session.run("python", "bench/goals.py", *session.posargs[1:])
         return
     for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _name.py: shared helpers
-        if script.name != "goals.py":
+        if script.name not in _NOT_BENCHMARKS:
             session.run("python", str(script.relative_to(ROOT)))
+
+
+#: bench/ scripts that ``nox -s bench`` does not run on its own (see its docstring).
+_NOT_BENCHMARKS = {"goals.py", "daphne_ab.py", "gateway_bench_app.py", "gateway_bench_site.py"}
 
 
 #: The docs site builds where every public module imports: channels.tasks needs Django 6.0+.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -28,12 +29,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from _results import Series, Workload, add_output_options, machine, publish
 
 HERE = Path(__file__).parent / "daphne"
+#: One measurement's figures (a rate, latencies, ``cpu_us_per_op``), and each server's rounds.
+Result = dict[str, Any]
+Results = dict[str, list[Result]]
+Command = Callable[[str, int], list[str]]
 PY = sys.executable
 
 
@@ -72,7 +78,7 @@ def process_cpu(pid: int) -> float:
     return total / tick
 
 
-def _uvicorn(option: str, value: str):
+def _uvicorn(option: str, value: str) -> Command:
     def command(app: str, port: int) -> list[str]:
         return [
             PY,
@@ -91,7 +97,7 @@ def _uvicorn(option: str, value: str):
     return command
 
 
-SERVERS = {
+SERVERS: dict[str, Command] = {
     "daphne": lambda app, port: [
         PY,
         "-m",
@@ -187,7 +193,7 @@ def wrk(port: int, seconds: float) -> float:
     return float(match[1])
 
 
-def ws_client(port: int, mode: str, connections: int, seconds: float) -> dict:
+def ws_client(port: int, mode: str, connections: int, seconds: float) -> Result:
     out = subprocess.run(
         [
             "taskset",
@@ -210,13 +216,24 @@ def ws_client(port: int, mode: str, connections: int, seconds: float) -> dict:
     return dict(json.loads(out))
 
 
-def compare(ours: str, peers: list[str], app: str, measure, rounds: int, ops) -> dict:
+def echo_client(port: int, connections: int, seconds: float) -> Result:
+    return ws_client(port, "echo", connections, seconds)
+
+
+def compare(
+    ours: str,
+    peers: list[str],
+    app: str,
+    measure: Callable[[int], Result],
+    rounds: int,
+    ops: Callable[[Result], float],
+) -> Results:
     """Run every server at once and alternate measurements, so load noise hits all alike.
 
     Each result gets ``cpu_us_per_op``: the server's CPU time over ``ops(result)`` operations.
     """
     names = [ours, *peers]
-    results: dict[str, list] = {name: [] for name in names}
+    results: Results = {name: [] for name in names}
     with contextlib.ExitStack() as stack:
         servers = {name: stack.enter_context(running(name, app)) for name in names}
         for _ in range(rounds):
@@ -230,11 +247,11 @@ def compare(ours: str, peers: list[str], app: str, measure, rounds: int, ops) ->
     return results
 
 
-def median_of(values: list, key: str) -> float:
+def median_of(values: list[Result], key: str) -> float:
     return float(statistics.median(v[key] for v in values))
 
 
-def best_peer(results: dict, peers: list[str], key: str, higher_is_better: bool) -> str:
+def best_peer(results: Results, peers: list[str], key: str, higher_is_better: bool) -> str:
     pick = max if higher_is_better else min
     return pick(peers, key=lambda name: median_of(results[name], key))
 
@@ -270,7 +287,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def medians(results: dict) -> dict[str, dict[str, float]]:
+def medians(results: Results) -> dict[str, dict[str, float]]:
     """Per server, the median of every figure its rounds measured."""
     return {
         name: {
@@ -290,17 +307,17 @@ def main(argv: list[str] | None = None) -> None:
     workloads: list[Workload] = []
     ws_rates: dict[str, dict[str, float]] = {"daphne": {}, "best uvicorn": {}}
     ws_p99: dict[str, dict[str, float]] = {"daphne": {}, "best uvicorn": {}}
-    notes: dict[str, dict] = {}
+    notes: dict[str, Any] = {}
 
-    def add(title: str, results: dict, peers: list[str], key: str, higher: bool) -> str:
+    def add(title: str, results: Results, peers: list[str], key: str, higher: bool) -> str:
         peer = best_peer(results, peers, key, higher)
         rows.append((title, median_of(results["daphne"], key), peer, median_of(results[peer], key)))
         return peer
 
-    def add_cpu(title: str, results: dict, peers: list[str]) -> None:
+    def add_cpu(title: str, results: Results, peers: list[str]) -> None:
         add(f"  server CPU us per {title}", results, peers, "cpu_us_per_op", False)
 
-    def chart(name: str, unit: str, results: dict, peer: str, key: str, higher: bool) -> None:
+    def chart(name: str, unit: str, results: Results, peer: str, key: str, higher: bool) -> None:
         workloads.append(
             Workload(
                 name=name,
@@ -333,7 +350,7 @@ def main(argv: list[str] | None = None) -> None:
                 "daphne",
                 WS_PEERS,
                 "apps:echo",
-                lambda port, c=connections: ws_client(port, "echo", c, s),
+                functools.partial(echo_client, connections=connections, seconds=s),
                 r,
                 lambda result: result["messages_per_s"] * s,
             )

@@ -23,7 +23,9 @@ from _results import Series, Workload, add_output_options, machine, publish
 from daphne_bench import HERE, free_port, wait_listening
 
 
-async def open_many(port: int, count: int, compression: str | None) -> list:
+async def open_many(
+    port: int, count: int, compression: str | None
+) -> list[websockets.ClientConnection]:
     sockets = []
     for _ in range(count):
         ws = await websockets.connect(
