@@ -39,7 +39,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-from _results import Series, Workload, add_output_options, machine, publish
+from _redis_workloads import workloads
+from _results import add_output_options, machine, publish
 from _upstream_peer import build_venv
 
 if TYPE_CHECKING:
@@ -449,71 +450,6 @@ async def main(url: str, rounds: int) -> dict[str, float]:
         results["layer_producers_100_per_s"] / results["raw_pipeline_per_s"]
     )
     return results
-
-
-def workloads(figures: dict[str, float], members: int) -> list[Workload]:
-    """The charts: the loops fan-out per variant (ours, upstream, the raw floor), and with
-    ``--only all`` the layer against raw redis-py (round trips across processes, throughput)."""
-    charts = []
-    for variant in ("", "-pubsub", "-fernet"):
-        stacks = [(f"ours{variant}", "ours"), (f"upstream{variant}", "upstream")]
-        if not variant:
-            stacks.append(("floor", "peer"))
-        series = [
-            Series(
-                {"floor": "raw redis-py floor"}.get(stack, stack),
-                role,
-                {q: figures[f"loops_{members}_{stack}_{q}_ms"] for q in ("p50", "p90")},
-            )
-            for stack, role in stacks
-            if f"loops_{members}_{stack}_p50_ms" in figures
-        ]
-        charts.append(
-            Workload(
-                name=f"group_send to {members:,} members, consumer loop each{variant}",
-                unit="ms",
-                lower_is_better=True,
-                metrics=["p50", "p90"],
-                series=series,
-                notes={
-                    "failed": [s for s, _ in stacks if f"loops_{members}_{s}_failed" in figures]
-                },
-            )
-        )
-    if "layer_cross_p50_ms" in figures:
-        charts.append(
-            Workload(
-                name="round trip across processes",
-                unit="ms",
-                lower_is_better=True,
-                metrics=["p50", "p99"],
-                series=[
-                    Series(
-                        "asgi_redis",
-                        "ours",
-                        {q: figures[f"layer_cross_{q}_ms"] for q in ("p50", "p99")},
-                    ),
-                    Series(
-                        "raw redis-py",
-                        "peer",
-                        {q: figures[f"raw_cross_{q}_ms"] for q in ("p50", "p99")},
-                    ),
-                ],
-            )
-        )
-        charts.append(
-            Workload(
-                name="send + receive in sequence, per s",
-                unit="per s",
-                lower_is_better=False,
-                metrics=["per s"],
-                series=[
-                    Series("asgi_redis", "ours", {"per s": figures["layer_sequential_per_s"]}),
-                    Series("raw redis-py", "peer", {"per s": figures["raw_sequential_per_s"]}),
-                ],
-            )
-        )
-    return charts
 
 
 def cli(argv: list[str] | None = None) -> None:
