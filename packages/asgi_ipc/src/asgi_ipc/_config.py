@@ -8,6 +8,8 @@ from typing import Final
 
 from asgiref.layers import InvalidChannelLayerError
 
+from ._spin import SPIN_WINDOW
+
 __all__ = ["DEFAULT_GROUP_MEMORY", "DEFAULT_MESSAGE_MEMORY", "IPCConfig"]
 
 DEFAULT_MESSAGE_MEMORY: Final = 100 * 1024 * 1024
@@ -46,6 +48,7 @@ class IPCConfig:
     group_memory: int
     mode: int
     lock_timeout: float
+    spin: float = SPIN_WINDOW
 
     @classmethod
     def build(
@@ -58,6 +61,7 @@ class IPCConfig:
         group_memory: object,
         mode: object,
         lock_timeout: object,
+        spin: object = SPIN_WINDOW,
     ) -> IPCConfig:
         if not isinstance(prefix, str) or _PREFIX_RE.fullmatch(prefix) is None:
             raise InvalidChannelLayerError(
@@ -72,6 +76,10 @@ class IPCConfig:
             raise InvalidChannelLayerError(
                 f"mode must let the owner read and write (0o600 bits), got {oct(mode)}"
             )
+        if isinstance(spin, bool) or not isinstance(spin, (int, float)) or not 0 <= spin <= 0.01:
+            raise InvalidChannelLayerError(
+                f"spin must be a number of seconds from 0 (never spin) to 0.01, got {spin!r}"
+            )
         return cls(
             prefix=prefix,
             expiry=_positive_number("expiry", expiry),
@@ -80,6 +88,7 @@ class IPCConfig:
             group_memory=_memory("group_memory", group_memory),
             mode=mode,
             lock_timeout=_positive_number("lock_timeout", lock_timeout),
+            spin=float(spin),
         )
 
     @property

@@ -23,6 +23,7 @@ from typing import Final
 
 from asgiref.layers import non_local_name
 
+from ._spin import Spinner
 from ._wakeup import Waker, resolve
 
 __all__ = ["Demux"]
@@ -71,9 +72,12 @@ class _Queue:
 class Demux:
     """Local receive coordination for one layer instance (safe across loops/threads)."""
 
-    def __init__(self, pop: Pop, waker: Waker, sync: Callable[[], None]) -> None:
+    def __init__(
+        self, pop: Pop, waker: Waker, sync: Callable[[], None], spinner: Spinner | None = None
+    ) -> None:
         self._pop = pop
         self._waker = waker
+        self._spinner = spinner or Spinner()
         # Called before every look at the local buffers: drops them when
         # another client flushed (a flush empties every channel, buffered or not).
         self._sync = sync
@@ -133,7 +137,7 @@ class Demux:
             try:
                 got = self._pop(key, bool(queue.waiters))
                 if got is None:
-                    await armed
+                    await self._spinner.wait(armed)
                     continue
             finally:
                 self._waker.disarm(armed)

@@ -16,6 +16,7 @@ from ._config import IPCConfig
 from ._demux import Demux
 from ._layout import CLIENT_SLOTS
 from ._segment import SharedState, attach
+from ._spin import Spinner
 from ._wakeup import Poster, Waker
 
 __all__ = ["Session"]
@@ -37,7 +38,7 @@ class Session:
             raise
         self.poster = Poster()
         self.flushes_seen = self.state.flushes()
-        self.demux = Demux(self.pop, self.waker, self.sync_flushes)
+        self.demux = Demux(self.pop, self.waker, self.sync_flushes, Spinner(config.spin))
 
     # Client bookkeeping (under the lock) -----------------------------------------
 

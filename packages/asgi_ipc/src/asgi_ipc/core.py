@@ -40,6 +40,7 @@ from asgiref.layers import (
 from ._config import DEFAULT_GROUP_MEMORY, DEFAULT_MESSAGE_MEMORY, IPCConfig
 from ._errors import LockTimeout, SharedMemoryFull
 from ._session import Session
+from ._spin import SPIN_WINDOW
 from ._turns import TurnGate
 
 __all__ = ["IPCChannelLayer", "LockTimeout", "SharedMemoryFull"]
@@ -69,6 +70,7 @@ class IPCChannelLayer(SerializingChannelLayer):
         serializer: str | Serializer | None = None,
         mode: int = 0o600,
         lock_timeout: float = 10.0,
+        spin: float = SPIN_WINDOW,
     ) -> None:
         super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity)
         self.config = IPCConfig.build(
@@ -79,6 +81,7 @@ class IPCChannelLayer(SerializingChannelLayer):
             group_memory=group_memory,
             mode=mode,
             lock_timeout=lock_timeout,
+            spin=spin,
         )
         self.prefix = prefix
         self.group_expiry = group_expiry

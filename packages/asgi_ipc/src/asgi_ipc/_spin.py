@@ -1,0 +1,78 @@
+"""How a receiver waits for its wake-up: keep its CPU busy briefly, then sleep.
+
+Why: on a machine whose idle CPUs halt (a VM whose guest does no halt
+polling, as on our 2-core CI machine), waking a process on *another* CPU
+means waking that halted CPU, which costs tens of microseconds per wake-up.
+Two processes exchanging messages wake each other twice per round trip, so
+whenever the scheduler puts them on different CPUs (which it does whenever
+the other CPU is idle) the round trip gets about 100 us slower: the
+round-trip time was bimodal, depending on where the two processes ran.
+
+So a receiver whose recent waits were short first waits *through its event
+loop*: each turn it offers the CPU away (``sched_yield``), then lets the loop
+poll its descriptors without blocking (``sleep(0)``), which is when the
+wake-up FIFO's byte is seen. Other tasks of the loop keep running meanwhile,
+and the CPU never halts. If the yield actually ran another task, this CPU is
+shared (perhaps with the partner itself, when both run on one CPU and
+spinning would only delay it), and the receiver blocks at once; it also
+blocks after ``SPIN_WINDOW``. A receiver whose last wait outlasted the
+window (an idle worker, sparse traffic) blocks at once, so an idle process
+still uses no CPU and a slow trickle of messages costs no spinning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Final
+
+__all__ = ["SPIN_WINDOW", "Spinner"]
+
+#: How long a receiver keeps its CPU busy before it blocks (seconds); the
+#: layer's ``spin`` option. It must exceed a partner's turnaround (one receive
+#: plus one send, about 100 us here).
+SPIN_WINDOW: Final = 0.0003
+# A sched_yield that took longer than this ran another task on this CPU: then
+# spinning only delays that task (perhaps the very partner to wait for), so the
+# receiver blocks instead, and the partner's wake-up is a cheap local one.
+_RAN_OTHERS: Final = 0.00001
+# How many waits block at once after a yield found the CPU shared.
+_SKIP_AFTER_SHARED: Final = 64
+
+
+class Spinner:
+    """Waits for a wake-up future, spinning first while waits stay short (adaptive)."""
+
+    def __init__(self, window: float = SPIN_WINDOW) -> None:
+        self.window = window
+        # Hints only (threads sharing this object race harmlessly): whether the
+        # last wait ended within the window, and for how many more waits not
+        # to spin because a yield found this CPU shared.
+        self._short = True
+        self._skip = 0
+
+    async def wait(self, future: asyncio.Future[None]) -> None:
+        """Return once *future* is done (it is resolved by the wake-up FIFO)."""
+        started = time.monotonic()
+        if self._skip:
+            self._skip -= 1
+        elif self._short and self.window > 0:
+            deadline = started + self.window
+            while not future.done():
+                before = time.monotonic()
+                os.sched_yield()
+                now = time.monotonic()
+                if now - before > _RAN_OTHERS:
+                    # This CPU is shared (perhaps with the partner itself):
+                    # spinning would only delay the other task. Look again
+                    # after a while: the scheduler may move either process.
+                    self._skip = _SKIP_AFTER_SHARED
+                    break
+                if now >= deadline:
+                    break
+                await asyncio.sleep(0)
+        try:
+            await future
+        finally:
+            self._short = time.monotonic() - started <= self.window
