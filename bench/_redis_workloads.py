@@ -12,7 +12,8 @@ __all__ = ["workloads"]
 
 def workloads(figures: dict[str, float], members: int) -> list[Workload]:
     """The charts: the loops fan-out per variant (ours, upstream, the raw floor), and with
-    ``--only all`` the layer against raw redis-py (round trips across processes, throughput)."""
+    round trips against upstream, and with ``--only all`` the layer against raw redis-py
+    (round trips across processes, throughput); each only when its figures are there."""
     charts = []
     for variant in ("", "-pubsub", "-fernet"):
         stacks = [(f"ours{variant}", "ours"), (f"upstream{variant}", "upstream")]
@@ -27,6 +28,8 @@ def workloads(figures: dict[str, float], members: int) -> list[Workload]:
             for stack, role in stacks
             if f"loops_{members}_{stack}_p50_ms" in figures
         ]
+        if not series:
+            continue
         charts.append(
             Workload(
                 name=f"group_send to {members:,} members, consumer loop each{variant}",
@@ -37,6 +40,21 @@ def workloads(figures: dict[str, float], members: int) -> list[Workload]:
                 notes={
                     "failed": [s for s, _ in stacks if f"loops_{members}_{s}_failed" in figures]
                 },
+            )
+        )
+    if "rt_ours_p50_ms" in figures:
+        stacks = [("ours", "asgi_redis"), ("upstream", "channels_redis 4.3.0")]
+        charts.append(
+            Workload(
+                name="round trip to a worker process, against upstream",
+                unit="ms",
+                lower_is_better=True,
+                metrics=["p50", "p99"],
+                series=[
+                    Series(label, role, {q: figures[f"rt_{role}_{q}_ms"] for q in ("p50", "p99")})
+                    for role, label in stacks
+                    if f"rt_{role}_p50_ms" in figures
+                ],
             )
         )
     if "layer_cross_p50_ms" in figures:

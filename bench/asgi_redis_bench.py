@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/asgi_redis_bench.py [--url redis://127.0.0.1:6379/0] [--rounds 5]
     .venv/bin/python bench/asgi_redis_bench.py --only loops   # just the fan-out with loops
+    .venv/bin/python bench/asgi_redis_bench.py --only loops,round-trips   # the goals' part
     .venv/bin/python bench/asgi_redis_bench.py --only loops --rounds 1 --members 50  # smoke
 
 Results: ``<--output>/asgi_redis_bench.json`` (every figure under ``meta.figures``) and
@@ -22,6 +23,9 @@ same code (:func:`fanout_peer`) in a process of its own, and their rounds altern
   ``--no-upstream`` skips them);
 * ``floor``: raw redis-py, the least any Redis layer must do: one LPUSH, one BRPOP, then a
   msgpack decode and an ``asyncio.Queue`` put per member.
+
+``round-trips``: send to a worker process, answer on ``new_channel()``, ours against
+upstream, each stack in its own interpreter (bench/_redis_round_trips.py).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from _redis_round_trips import round_trips
 from _redis_workloads import workloads
 from _results import add_output_options, machine, publish
 from _upstream_peer import build_venv
@@ -459,7 +464,7 @@ def cli(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--members", type=int, default=1000, help="for the loops fan-out")
-    parser.add_argument("--only", choices=["all", "loops"], default="all")
+    parser.add_argument("--only", default="all", help="all, or of: loops,round-trips")
     parser.add_argument("--no-upstream", action="store_true", help="skip channels_redis")
     parser.add_argument("--fanout-peer", help=argparse.SUPPRESS)  # internal: one stack
     add_output_options(parser)
@@ -469,29 +474,26 @@ def cli(argv: list[str] | None = None) -> None:
         return
     before = machine()
     figures: dict[str, float] = {}
-    if arguments.only == "all":
+    parts = set(arguments.only.split(","))
+    if "all" in parts:
         figures.update(asyncio.run(main(arguments.url, arguments.rounds)))
-    loops = fanout_loops(
-        arguments.url, arguments.rounds, arguments.members, not arguments.no_upstream
-    )
-    progress("fan-out with consumer loops")
-    figures.update(loops)
-    figures.update(loop_ratios(loops, arguments.members))
+        parts |= {"loops", "round-trips"}
+    upstream = None if arguments.no_upstream else build_venv(*UPSTREAM)
+    if "round-trips" in parts:
+        figures.update(round_trips(arguments.url, arguments.rounds, 500, sys.executable, upstream))
+        progress("round trips against upstream")
+    if "loops" in parts:
+        loops = fanout_loops(arguments.url, arguments.rounds, arguments.members, bool(upstream))
+        progress("fan-out with consumer loops")
+        figures.update(loops)
+        figures.update(loop_ratios(loops, arguments.members))
     with open("/proc/loadavg") as loadavg:
         figures["load_average_1min"] = float(loadavg.read().split()[0])
     for name, value in figures.items():
         print(f"{name:40s} {value:10.3f}")
     print(json.dumps(figures))
-    publish(
-        "asgi_redis_bench",
-        workloads(figures, arguments.members),
-        before,
-        arguments,
-        figures=figures,
-        rounds=arguments.rounds,
-        members=arguments.members,
-        only=arguments.only,
-    )
+    charts = workloads(figures, arguments.members)
+    publish("asgi_redis_bench", charts, before, arguments, figures=figures, only=arguments.only)
 
 
 if __name__ == "__main__":
