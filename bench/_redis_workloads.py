@@ -42,42 +42,32 @@ def workloads(figures: dict[str, float], members: int) -> list[Workload]:
                 },
             )
         )
-    if "rt_ours_p50_ms" in figures:
-        stacks = [("ours", "asgi_redis"), ("upstream", "channels_redis 4.3.0")]
-        charts.append(
-            Workload(
-                name="round trip to a worker process, against upstream",
-                unit="ms",
-                lower_is_better=True,
-                metrics=["p50", "p99"],
-                series=[
-                    Series(label, role, {q: figures[f"rt_{role}_{q}_ms"] for q in ("p50", "p99")})
-                    for role, label in stacks
-                    if f"rt_{role}_p50_ms" in figures
-                ],
+    round_trips = {
+        "round trip to a worker process, against upstream": [
+            ("asgi_redis", "ours", "rt_ours"),
+            ("channels_redis 4.3.0", "upstream", "rt_upstream"),
+        ],
+        "round trip across processes": [
+            ("asgi_redis", "ours", "layer_cross"),
+            ("raw redis-py", "peer", "raw_cross"),
+        ],
+    }
+    for name, sides in round_trips.items():
+        present = [(label, role, key) for label, role, key in sides if f"{key}_p50_ms" in figures]
+        if present:
+            charts.append(
+                Workload(
+                    name=name,
+                    unit="ms",
+                    lower_is_better=True,
+                    metrics=["p50", "p99"],
+                    series=[
+                        Series(label, role, {q: figures[f"{key}_{q}_ms"] for q in ("p50", "p99")})
+                        for label, role, key in present
+                    ],
+                )
             )
-        )
-    if "layer_cross_p50_ms" in figures:
-        charts.append(
-            Workload(
-                name="round trip across processes",
-                unit="ms",
-                lower_is_better=True,
-                metrics=["p50", "p99"],
-                series=[
-                    Series(
-                        "asgi_redis",
-                        "ours",
-                        {q: figures[f"layer_cross_{q}_ms"] for q in ("p50", "p99")},
-                    ),
-                    Series(
-                        "raw redis-py",
-                        "peer",
-                        {q: figures[f"raw_cross_{q}_ms"] for q in ("p50", "p99")},
-                    ),
-                ],
-            )
-        )
+    if "layer_sequential_per_s" in figures:
         charts.append(
             Workload(
                 name="send + receive in sequence, per s",
