@@ -78,3 +78,27 @@ def test_a_missing_figure_is_reported_with_what_was_looked_for(tmp_path: Path) -
     goal = next(g for g in goals.GOALS if g.bench == "chat_broadcast")
     value, problem = goals.figure(goal, {"record": record})
     assert value is None and "chat broadcast to 1000 sockets" in problem
+
+
+def test_asgiref_goals_read_their_benchmarks_names(tmp_path: Path) -> None:
+    # The names bench/asgiref_sync.py and bench/asgiref_layers.py write (see their workloads()).
+    sync = Workload(
+        "async_to_sync from a plain thread (median rate of rounds)",
+        "calls/s",
+        False,
+        ["async_to_sync, plain thread"],
+        [Series("ours", "ours", {"async_to_sync, plain thread": 90_000.0})]
+        + [Series("upstream", "upstream", {"async_to_sync, plain thread": 8_000.0})],
+        {"headline": {"ratio": 11.5}},
+    )
+    fan_out = Workload(
+        "in-memory layer: group_send, time until every member received it",
+        "µs",
+        True,
+        ["fan-out 1", "fan-out 100", "fan-out 1000"],
+        [Series("ours", "ours", {"fan-out 1": 9.0, "fan-out 100": 400.0, "fan-out 1000": 4_200.0})],
+    )
+    by_name = {g.name: g for g in goals.GOALS}
+    record = json.loads(write_results("asgiref", [sync, fan_out], {}, tmp_path).read_text())
+    assert by_name["async_to_sync from a plain thread calls/s"].extract(record) == 11.5
+    assert by_name["in-memory group_send to 1,000 members"].extract(record) == pytest.approx(4.2)
