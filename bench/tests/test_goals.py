@@ -87,8 +87,10 @@ def test_asgiref_goals_read_their_benchmarks_names(tmp_path: Path) -> None:
         "calls/s",
         False,
         ["async_to_sync, plain thread"],
-        [Series("ours", "ours", {"async_to_sync, plain thread": 90_000.0})]
-        + [Series("upstream", "upstream", {"async_to_sync, plain thread": 8_000.0})],
+        [
+            Series("ours", "ours", {"async_to_sync, plain thread": 90_000.0}),
+            Series("upstream", "upstream", {"async_to_sync, plain thread": 8_000.0}),
+        ],
         {"headline": {"ratio": 11.5}},
     )
     fan_out = Workload(
