@@ -42,15 +42,13 @@ def test_chat_goals_read_the_committed_results() -> None:
 
 
 def test_redis_goals_read_what_asgi_redis_bench_writes(tmp_path: Path) -> None:
-    import asgi_redis_bench
+    from _redis_workloads import workloads
 
     figures = {}
     for stack, p50 in (("ours", 9.0), ("upstream", 27.0), ("floor", 3.0), ("ours-fernet", 11.0)):
         figures[f"loops_1000_{stack}_p50_ms"] = p50
         figures[f"loops_1000_{stack}_p90_ms"] = p50 * 2
-    path = write_results(
-        "asgi_redis_bench", asgi_redis_bench.workloads(figures, 1000), {}, tmp_path
-    )
+    path = write_results("asgi_redis_bench", workloads(figures, 1000), {}, tmp_path)
     record = json.loads(path.read_text())
     by_name = {g.name: g for g in goals.GOALS if g.bench == "asgi_redis_bench"}
     assert by_name["Redis group_send to 1,000 members, consumer loop each"].extract(record) == 9.0
