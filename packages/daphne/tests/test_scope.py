@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import pytest
 from daphne._proxy import ProxyConfig
@@ -10,6 +10,7 @@ from daphne._scope import (
     RequestTargetError,
     build_http_scope,
     build_websocket_scope,
+    decode_path,
     split_target,
 )
 from hypothesis import given
@@ -145,3 +146,26 @@ def test_proxy_config_applies_inside_scope():
     # Without a forwarded port the client's port is unknown (5000 is the proxy's): 0.
     assert scope["client"] == ["10.0.0.9", 0]
     assert scope["scheme"] == "https"
+
+
+@given(raw=st.binary(max_size=40))
+def test_decode_path_matches_percent_decoding_then_utf8(raw):
+    assert decode_path(raw) == unquote_to_bytes(raw).decode("utf-8", "replace")
+
+
+def test_root_path_header_first_value_wins_and_underscore_names_are_dropped():
+    scope = build_http_scope(
+        method="GET",
+        target=b"/x",
+        http_version="1.1",
+        headers=[
+            (b"Daphne-Root-Path", b"/a%20b"),
+            (b"daphne-root-path", b"/other"),
+            (b"X_Forwarded_For", b"1.2.3.4"),
+        ],
+        client=None,
+        server=None,
+        root_path="/configured",
+    )
+    assert scope["root_path"] == "/a b"
+    assert scope["headers"] == [(b"daphne-root-path", b"/a%20b"), (b"daphne-root-path", b"/other")]

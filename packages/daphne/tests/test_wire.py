@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daphne._wire import error_response, frame_chunk, status_line
+from daphne._wire import build_head, error_response, frame_chunk, status_line
 
 
 def test_wire_helpers():
@@ -13,3 +13,21 @@ def test_wire_helpers():
     response = error_response(400, "bad thing")
     assert response.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert response.endswith(b"Bad Request\nbad thing\n")
+
+
+def test_build_head_adds_the_length_and_the_body_after_the_app_headers():
+    head = build_head(
+        200,
+        [(b"content-type", b"text/plain")],
+        prefix=b"date: x\r\n",
+        chunked=False,
+        close=True,
+        length=5,
+        body=b"hello",
+    )
+    assert head == (
+        b"HTTP/1.1 200 OK\r\ndate: x\r\ncontent-type: text/plain\r\n"
+        b"content-length: 5\r\nconnection: close\r\n\r\nhello"
+    )
+    chunked = build_head(204, [], prefix=b"", chunked=True, close=False)
+    assert chunked == b"HTTP/1.1 204 No Content\r\ntransfer-encoding: chunked\r\n\r\n"

@@ -19,6 +19,7 @@ The data path of one HTTP/1.1 request, and its response::
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from twisted.internet import interfaces, protocol
@@ -84,8 +85,15 @@ class Connection(protocol.Protocol):
             if http1 is None:
                 return
             data, self._first_data = http1, False
+            if handler is not None and self.handler is handler:
+                self._deliver_to(handler)
         if handler is not None:
             handler.dataReceived(data)
+
+    def _deliver_to(self, handler: Handler) -> None:
+        """Let Twisted hand later reads to *handler* directly, without a call through here
+        (once the first bytes are routed, this method would only pass them on)."""
+        self.dataReceived = handler.dataReceived  # type: ignore[method-assign]
 
     def readConnectionLost(self) -> None:
         """The client half-closed: HTTP/1.1 still answers what it sent; others close."""
@@ -102,6 +110,7 @@ class Connection(protocol.Protocol):
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         self._closing = True
+        self.__dict__.pop("dataReceived", None)
         self.context.connections.discard(self)
         self._cancel_timers()
         # Dropping both references lets the connection be freed by reference counting: the
@@ -128,6 +137,7 @@ class Connection(protocol.Protocol):
         self._first_data = False
         self.head_deadline.cancel()
         self.handler = handler
+        self._deliver_to(handler)
 
     def upgrade(self, request: UpgradeRequest, rest: bytes) -> None:
         switch(self, request, rest)
@@ -166,9 +176,10 @@ class Connection(protocol.Protocol):
     def run(self, cycle: HttpCycle) -> None:
         http1 = self.http1
         assert http1 is not None
-        self._started = time.monotonic()
+        if self.context.action_logger is not None:
+            self._started = time.monotonic()
         cycle.task = self.context.spawn(
-            cycle.scope, cycle.receive, cycle.send, lambda exc: http1.app_exited(cycle, exc)
+            cycle.scope, cycle.receive, cycle.send, partial(http1.app_exited, cycle)
         )
         timeout = self.config.http_timeout
         if timeout is not None:
@@ -180,7 +191,8 @@ class Connection(protocol.Protocol):
         if self._http_timer is not None:
             self._http_timer.cancel()
             self._http_timer = None
-        self.context.log_http(cycle, time.monotonic() - self._started)
+        if self.context.action_logger is not None:  # the access log is on
+            self.context.log_http(cycle, time.monotonic() - self._started)
 
     def reap(self, cycle: HttpCycle) -> None:
         self.context.reap_later(cycle.task)

@@ -14,13 +14,14 @@ from collections.abc import Callable
 
 
 class Deadline:
-    __slots__ = ("_at", "_expired", "_loop", "_timer")
+    __slots__ = ("_at", "_expired", "_fires", "_loop", "_timer")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, expired: Callable[[], None]) -> None:
         self._loop = loop
         self._expired = expired
         self._at: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._fires = 0.0  # when the timer fires (its when(), without the call)
 
     def set(self, timeout: float) -> None:
         """Expire ``timeout`` seconds from now (replacing any earlier setting)."""
@@ -28,10 +29,11 @@ class Deadline:
         self._at = at
         timer = self._timer
         if timer is not None:
-            if timer.when() <= at:
+            if self._fires <= at:
                 return
             timer.cancel()
-        self._timer = self._loop.call_later(timeout, self._check)
+        self._timer = timer = self._loop.call_later(timeout, self._check)
+        self._fires = timer.when()
 
     def clear(self) -> None:
         """Disarm without cancelling: a pending timer finds nothing to do and lapses."""
@@ -54,7 +56,8 @@ class Deadline:
             return
         remaining = self._at - self._loop.time()
         if remaining > 0.001:
-            self._timer = self._loop.call_later(remaining, self._check)
+            self._timer = timer = self._loop.call_later(remaining, self._check)
+            self._fires = timer.when()
         else:
             self._at = None
             self._expired()

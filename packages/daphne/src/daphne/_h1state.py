@@ -51,7 +51,14 @@ from ._h1seams import (
     upgrade_kind,
 )
 from ._httpcycle import HttpCycle, ResponseState
-from ._parser import ParseError, RequestParser, UpgradeRequested, feed, make_parser
+from ._parser import (
+    PARSER_ERRORS,
+    ParseError,
+    RequestParser,
+    UpgradeRequested,
+    make_parser,
+    translate_error,
+)
 from ._request import (
     InputBudget,
     Reject,
@@ -97,6 +104,9 @@ class Http1State:
         self._deferred_error: tuple[int, str] | None = None
         self._upgrade_to: str | None = None  # what an upgrade request switches to
         self._chunked = False
+        self._allowed = True  # whether the response being written may carry a body
+        self._date = b""  # the Date line self._prefix was built with
+        self._prefix = b""  # the server's own head lines: server (if named) and date
         self._pending_head: tuple[int, RawHeaders] | None = None
         self._body_received = 0
         self._unframed = 0  # body bytes of an unknown upgrade's request still to come
@@ -119,9 +129,13 @@ class Http1State:
                 budget.line_seen = True
         budget.progress = False
         try:
-            feed(self.parser, data)
+            try:
+                self.parser.feed_data(data)
+            except PARSER_ERRORS as exc:
+                raise translate_error(exc) from None
             if self.parsing is None:
-                budget.check_head(self.config.max_request_line, self.config.max_header_size)
+                if budget.head:  # (0 once a head completed: nothing to check)
+                    budget.check_head(self.config.max_request_line, self.config.max_header_size)
             else:
                 budget.body_fed(len(data))
         except UpgradeRequested as exc:
@@ -213,11 +227,12 @@ class Http1State:
             raise Reject(431, f"request headers larger than {self.config.max_header_size} bytes")
         version = self.parser.get_http_version()
         check_version_and_host(version, self._headers, self.config.require_host)
-        if self.parser.should_upgrade():
+        upgrade = self.parser.should_upgrade()
+        if upgrade:
             self._upgrade_to = upgrade_kind(self.config, self._headers, self.info.secure)
             if self._upgrade_to is not None:
                 return
-        self._new_cycle(self.parser.get_method().decode("ascii"), version)
+        self._new_cycle(self.parser.get_method().decode("ascii"), version, upgrade)
 
     def on_body(self, data: bytes) -> None:
         self.budget.progress = True
@@ -243,7 +258,7 @@ class Http1State:
 
     # Requests --------------------------------------------------------------------------------
 
-    def _new_cycle(self, method: str, version: str) -> None:
+    def _new_cycle(self, method: str, version: str, upgrade: bool) -> None:
         info = self.info
         try:
             scope = build_http_scope(
@@ -270,7 +285,7 @@ class Http1State:
         )
         if self.closing or not self.server.accepting:
             cycle.keep_alive = False
-        if self.parser.should_upgrade():
+        if upgrade:
             # Unknown upgrade: answer as plain HTTP, then close. The parsers leave its body
             # unframed: a Content-Length body is read here; a chunked one cannot be.
             cycle.keep_alive = False
@@ -302,6 +317,7 @@ class Http1State:
     def _run(self, cycle: HttpCycle) -> None:
         self.cycle = cycle
         self._chunked = False
+        self._allowed = True
         self.actions.run(cycle)
 
     def app_exited(self, cycle: HttpCycle, exc: BaseException | None) -> None:
@@ -368,38 +384,54 @@ class Http1State:
         # length is known and the response goes out with Content-Length in one write.
         self._pending_head = (status, headers)
 
-    def _head_bytes_for(self, cycle: HttpCycle, first: bytes, more: bool) -> bytes:
+    def _head_and_body(self, cycle: HttpCycle, first: bytes, more: bool) -> bytes:
+        """The pending head, framed for what is known now, with the first body bytes."""
         assert self._pending_head is not None
         status, headers = self._pending_head
         self._pending_head = None
-        has_length = any(name.lower() == b"content-length" for name, _ in headers)
-        allowed = body_allowed(status, cycle.head_only)
+        has_length = False
+        for name, _ in headers:
+            if len(name) == 14 and name.lower() == b"content-length":
+                has_length = True
+                break
+        allowed = self._allowed = body_allowed(status, cycle.head_only)
+        length = None
         if allowed and not has_length and not more:
-            headers = [*headers, (b"content-length", b"%d" % len(first))]
+            length = len(first)
             has_length = True
-        self._chunked = allowed and not has_length and cycle.scope["http_version"] == "1.1"
-        if allowed and not has_length and not self._chunked:
+        chunked = self._chunked = (
+            allowed and not has_length and cycle.scope["http_version"] == "1.1"
+        )
+        if allowed and not has_length and not chunked:
             cycle.keep_alive = False  # HTTP/1.0 without a length: the close ends the body.
         if not self.server.accepting:
             cycle.keep_alive = False
+        if not allowed:
+            first = b""
+        elif chunked:
+            first = frame_chunk(first, not more)
+        date = self.server.date.line()
+        if date is not self._date:
+            # The server line and the Date line change together at most once a second.
+            self._date = date
+            self._prefix = self.config.server_prefix() + date
         return build_head(
             status,
             headers,
-            prefix=self.config.server_prefix() + self.server.date.line(),
-            chunked=self._chunked,
+            prefix=self._prefix,
+            chunked=chunked,
             close=not cycle.keep_alive,
+            length=length,
+            body=first,
         )
 
     def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None:
-        head = b""
         if self._pending_head is not None:
-            head = self._head_bytes_for(cycle, data, more)
-        if not body_allowed(cycle.status, cycle.head_only):
+            data = self._head_and_body(cycle, data, more)
+        elif not self._allowed:
             data = b""
         elif self._chunked:
             data = frame_chunk(data, not more)
-        if head:
-            data = head + data
         if data:
             self.actions.write(data)
         if not more:

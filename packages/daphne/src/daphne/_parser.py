@@ -47,26 +47,34 @@ def make_parser(handler: ParserCallbacks, use_httptools: bool) -> RequestParser:
     return PyRequestParser(handler)
 
 
+#: What ``feed_data`` raises that ``translate_error`` turns into ours (httptools' errors).
+PARSER_ERRORS: tuple[type[Exception], ...] = (
+    (_httptools.HttpParserUpgrade, _httptools.HttpParserError) if _httptools is not None else ()
+)
+
+
 def feed(parser: RequestParser, data: bytes) -> None:
     """Feed bytes, translating httptools' exceptions into ours."""
-    if isinstance(parser, PyRequestParser):
-        parser.feed_data(data)
-        return
-    assert _httptools is not None
     try:
         parser.feed_data(data)
-    except _httptools.HttpParserUpgrade as exc:
-        raise UpgradeRequested(exc.args[0]) from None
-    except _httptools.HttpParserCallbackError as exc:
-        # A callback raised; surface the original (it carries the status to answer).
-        if exc.__context__ is not None:
-            raise exc.__context__ from None
-        raise ParseError(f"invalid request: {exc}") from None
-    except _httptools.HttpParserError as exc:
-        raise ParseError(f"invalid request: {exc}") from None
+    except PARSER_ERRORS as exc:
+        raise translate_error(exc) from None
+
+
+def translate_error(exc: Exception) -> BaseException:
+    """The exception to raise for one of ``PARSER_ERRORS``: ``UpgradeRequested`` with the
+    offset, the callback's own exception (it carries the status to answer), or
+    ``ParseError``."""
+    assert _httptools is not None
+    if isinstance(exc, _httptools.HttpParserUpgrade):
+        return UpgradeRequested(exc.args[0])
+    if isinstance(exc, _httptools.HttpParserCallbackError) and exc.__context__ is not None:
+        return exc.__context__
+    return ParseError(f"invalid request: {exc}")
 
 
 __all__ = [
+    "PARSER_ERRORS",
     "ParseError",
     "ParserCallbacks",
     "RequestParser",
@@ -74,4 +82,5 @@ __all__ = [
     "feed",
     "httptools_available",
     "make_parser",
+    "translate_error",
 ]

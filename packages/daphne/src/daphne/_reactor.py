@@ -116,23 +116,65 @@ def install_asyncio_reactor(loop: str = "auto") -> Any:
 
 
 def _lean_reactor_class() -> Any:
-    from twisted.internet import asyncioreactor
+    from twisted.internet import asyncioreactor, main, tcp
+    from twisted.internet.posixbase import _NO_FILEDESC
+
+    stock_do_read = tcp.Connection.doRead
+    stock_data_received = tcp.Connection._dataReceived
+    would_block = getattr(tcp, "EWOULDBLOCK", None)
 
     class LeanAsyncioReactor(asyncioreactor.AsyncioSelectorReactor):
         """The asyncio reactor, minus Twisted's per-event log-context wrapper on reads.
 
         Every readable event otherwise goes through ``callWithLogger`` (two context-manager
         layers that only label legacy log lines). Errors in ``doRead`` are still caught,
-        logged and turned into a disconnect by ``_readOrWrite``. If a Twisted release changes
-        the private attributes used here, the stock registration is kept.
+        logged and turned into a disconnect by ``_readOrWrite``. A TCP connection with
+        Twisted's own ``doRead`` is read by ``_read_tcp``, the same steps in one call. If a
+        Twisted release changes the private attributes used here, the stock registration is
+        kept.
         """
 
         def addReader(self, reader: Any) -> None:
             super().addReader(reader)  # type: ignore[no-untyped-call]
             fd = getattr(self, "_readers", {}).get(reader)
             callback = getattr(self, "_readOrWrite", None)
-            if fd is not None and callback is not None:
+            if fd is None or callback is None:
+                return
+            kind = type(reader)
+            if (
+                isinstance(reader, tcp.Connection)
+                and kind.doRead is stock_do_read
+                and kind._dataReceived is stock_data_received
+                and would_block is not None
+                and hasattr(self, "_disconnectSelectable")
+            ):
+                self._asyncioEventloop.add_reader(fd, self._read_tcp, reader)
+            else:
                 self._asyncioEventloop.add_reader(fd, callback, reader, True)
+
+        def _read_tcp(self, reader: Any) -> None:
+            """``_readOrWrite(reader, True)`` with ``tcp.Connection.doRead`` and
+            ``_dataReceived`` inlined: a read costs one Python call instead of three."""
+            if reader.fileno() == -1:
+                self._disconnectSelectable(reader, _NO_FILEDESC, True)  # type: ignore[no-untyped-call]
+                return
+            why: Any = None
+            try:
+                try:
+                    data = reader.socket.recv(reader.bufferSize)
+                except OSError as error:
+                    if error.args[0] != would_block:
+                        why = main.CONNECTION_LOST
+                else:
+                    if data:
+                        reader.protocol.dataReceived(data)
+                    else:
+                        why = main.CONNECTION_DONE
+            except Exception as error:
+                why = error
+                self._log.failure(None)  # type: ignore[arg-type]
+            if why:
+                self._disconnectSelectable(reader, why, True)  # type: ignore[no-untyped-call]
 
     return LeanAsyncioReactor
 

@@ -39,7 +39,8 @@ def split_target(target: bytes) -> tuple[bytes, bytes]:
         raise RequestTargetError(
             f"expected a request target starting with '/' or an absolute URL, got {target[:60]!r}"
         )
-    rest = rest.split(b"#", 1)[0]
+    if b"#" in rest:
+        rest = rest.split(b"#", 1)[0]
     path, _, query = rest.partition(b"?")
     return path, query
 
@@ -50,7 +51,9 @@ def decode_path(raw_path: bytes) -> str:
     Invalid UTF-8 cannot be represented in ``path``; it is replaced, and applications that
     need the exact bytes read ``raw_path``.
     """
-    return unquote_to_bytes(raw_path).decode("utf-8", "replace")
+    if b"%" in raw_path:
+        raw_path = unquote_to_bytes(raw_path)
+    return raw_path.decode("utf-8", "replace")
 
 
 def filter_headers(headers: RawHeaders) -> list[tuple[bytes, bytes]]:
@@ -60,13 +63,21 @@ def filter_headers(headers: RawHeaders) -> list[tuple[bytes, bytes]]:
     shadow ``X-Forwarded-For``; a proxy that validates one cannot see the other. Dropping
     underscore names removes that ambiguity.
     """
+    return _filter_headers(headers)[0]
+
+
+def _filter_headers(headers: RawHeaders) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """``filter_headers``, and the first ``daphne-root-path`` value found in the same pass."""
     result = []
+    root: bytes | None = None
     for name, value in headers:
         lowered = name.lower()
         if b"_" in lowered:
             continue
         result.append((lowered, value))
-    return result
+        if root is None and lowered == ROOT_PATH_HEADER:
+            root = value
+    return result, root
 
 
 def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -75,13 +86,6 @@ def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | Non
         if key == name:
             return value
     return None
-
-
-def _root_path(configured: str, headers: list[tuple[bytes, bytes]]) -> str:
-    from_header = header_value(headers, ROOT_PATH_HEADER)
-    if from_header is not None:
-        return decode_path(from_header)
-    return configured
 
 
 def build_http_scope(
@@ -99,7 +103,7 @@ def build_http_scope(
 ) -> Scope:
     """Build an ASGI ``http`` scope from a parsed request head."""
     raw_path, query = split_target(target)
-    cleaned = filter_headers(headers)
+    cleaned, header_root = _filter_headers(headers)
     scheme = "https" if secure else "http"
     if proxy is not None:
         client, scheme = apply_proxy_headers(proxy, cleaned, client, scheme)
@@ -112,7 +116,7 @@ def build_http_scope(
         "path": decode_path(raw_path),
         "raw_path": raw_path,
         "query_string": query,
-        "root_path": _root_path(root_path, cleaned),
+        "root_path": root_path if header_root is None else decode_path(header_root),
         "headers": cleaned,
         # Fresh [host, port] lists per request, as upstream Daphne gives them (the connection's
         # own addresses are tuples that an application could not change through the scope).

@@ -50,16 +50,26 @@ def build_head(
     prefix: bytes,
     chunked: bool,
     close: bool,
+    length: int | None = None,
+    body: bytes = b"",
 ) -> bytes:
-    """Status line, server-provided lines (``prefix``), the app's headers, framing headers."""
+    """Status line, server-provided lines (``prefix``), the app's headers, framing headers.
+
+    ``length`` adds a ``content-length`` line; ``body`` (already framed) follows the head, so
+    a whole response is joined once.
+    """
     parts = [status_line(status), prefix]
     for name, value in headers:
-        parts.append(b"%s: %s\r\n" % (name, value))
+        parts += (name, b": ", value, b"\r\n")
+    if length is not None:
+        parts.append(b"content-length: %d\r\n" % length)
     if chunked:
         parts.append(b"transfer-encoding: chunked\r\n")
     if close:
         parts.append(b"connection: close\r\n")
     parts.append(b"\r\n")
+    if body:
+        parts.append(body)
     return b"".join(parts)
 
 
