@@ -20,9 +20,11 @@ benchmarks' own JSON, charts and logs under ``<--output>/goals-runs/<run>/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -49,7 +51,7 @@ class Bench:
     estimate_s: int
 
     def command(self, quick: bool) -> list[str]:
-        return [f"bench/{self.script}", *(self.quick_args if quick else self.args)]
+        return [str(Path("bench") / self.script), *(self.quick_args if quick else self.args)]
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,9 @@ def load1() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def run_bench(name: str, bench: Bench, quick: bool, directory: Path) -> Record:
+def run_bench(
+    name: str, bench: Bench, quick: bool, directory: Path, timeout: float | None = None
+) -> Record:
     """Run one benchmark once; return its outcome with the JSON record it wrote, if any."""
     directory.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, *bench.command(quick)]
@@ -285,19 +289,17 @@ def run_bench(name: str, bench: Bench, quick: bool, directory: Path) -> Record:
     log = directory / f"{name}.log"
     outcome: Record = {"load_before": load1(), "log": str(log), "record": None}
     started = time.time()
-    try:
-        with log.open("w") as out:
-            done = subprocess.run(
-                argv,
-                cwd=HERE.parent,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=300 if quick else max(600, 5 * bench.estimate_s),
-                check=False,
-            )
-        outcome["returncode"] = done.returncode
-    except subprocess.TimeoutExpired:
-        outcome["returncode"] = "timeout"
+    with log.open("w") as out:
+        # A session of its own, so that a timeout ends the servers it started as well.
+        process = subprocess.Popen(
+            argv, cwd=HERE.parent, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            limit = timeout or (300 if quick else max(600, 5 * bench.estimate_s))
+            outcome["returncode"] = process.wait(limit)
+        except subprocess.TimeoutExpired:
+            outcome["returncode"] = "timeout"
+            end_group(process)
     outcome["seconds"] = round(time.time() - started, 1)
     outcome["load_after"] = load1()
     for json_name in bench.json_names:
@@ -314,6 +316,18 @@ def run_bench(name: str, bench: Bench, quick: bool, directory: Path) -> Record:
     elif outcome["record"] is None:
         outcome["error"] = f"wrote none of {', '.join(bench.json_names)}"
     return outcome
+
+
+def end_group(process: subprocess.Popen[bytes]) -> None:
+    """Terminate *process* and everything in its process group; kill what is left after 10 s."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 30)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def tail(log: Path, lines: int = 3) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,31 @@ def test_asgiref_goals_read_their_benchmarks_names(tmp_path: Path) -> None:
     record = json.loads(write_results("asgiref", [sync, fan_out], {}, tmp_path).read_text())
     assert by_name["async_to_sync from a plain thread calls/s"].extract(record) == 11.5
     assert by_name["in-memory group_send to 1,000 members"].extract(record) == pytest.approx(4.2)
+
+
+def test_a_benchmark_past_its_time_is_ended_with_its_servers(tmp_path: Path) -> None:
+    pid_file = tmp_path / "server.pid"
+    script = tmp_path / "hangs.py"
+    script.write_text(
+        "import subprocess, sys, time\n"
+        "server = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(server.pid))\n"
+        "time.sleep(600)\n"
+    )
+    hangs = goals.Bench(str(script), (), (), ("hangs.json",), 1)
+    outcome = goals.run_bench("hangs", hangs, True, tmp_path / "out", timeout=3)
+    assert outcome["returncode"] == "timeout" and outcome["seconds"] < 30
+    server = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while running(server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(server)
+
+
+def running(pid: int) -> bool:
+    """Whether *pid* exists and is not a zombie (a killed orphan waits for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
