@@ -300,6 +300,9 @@ def run_bench(
         except subprocess.TimeoutExpired:
             outcome["returncode"] = "timeout"
             end_group(process)
+        except KeyboardInterrupt:  # its own session does not get the terminal's Ctrl-C
+            end_group(process)
+            raise
     outcome["seconds"] = round(time.time() - started, 1)
     outcome["load_after"] = load1()
     for json_name in bench.json_names:
