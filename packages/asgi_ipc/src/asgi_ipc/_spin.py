@@ -14,8 +14,9 @@ poll its descriptors without blocking (``sleep(0)``), which is when the
 wake-up FIFO's byte is seen. Other tasks of the loop keep running meanwhile,
 and the CPU never halts. If the yield actually ran another task, this CPU is
 shared (perhaps with the partner itself, when both run on one CPU and
-spinning would only delay it), and the receiver blocks at once; it also
-blocks after ``SPIN_WINDOW``. A receiver whose last wait outlasted the
+spinning would only delay it), and the receiver blocks at once, and for the
+next waits too (64, doubling while the CPU stays shared); it also blocks
+after ``SPIN_WINDOW``. A receiver whose last wait outlasted the
 window (an idle worker, sparse traffic) blocks at once, so an idle process
 still uses no CPU and a slow trickle of messages costs no spinning.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import time
 from typing import Final
 
@@ -37,8 +39,11 @@ SPIN_WINDOW: Final = 0.0003
 # spinning only delays that task (perhaps the very partner to wait for), so the
 # receiver blocks instead, and the partner's wake-up is a cheap local one.
 _RAN_OTHERS: Final = 0.00001
-# How many waits block at once after a yield found the CPU shared.
+# How many waits block at once after a yield found the CPU shared (doubling,
+# up to _MAX_SKIP, while it keeps happening).
 _SKIP_AFTER_SHARED: Final = 64
+_MAX_SKIP: Final = 4096
+_THREAD: Final = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 
 
 class Spinner:
@@ -51,6 +56,7 @@ class Spinner:
         # to spin because a yield found this CPU shared.
         self._short = True
         self._skip = 0
+        self._backoff = _SKIP_AFTER_SHARED
 
     async def wait(self, future: asyncio.Future[None]) -> None:
         """Return once *future* is done (it is resolved by the wake-up FIFO)."""
@@ -58,21 +64,36 @@ class Spinner:
         if self._skip:
             self._skip -= 1
         elif self._short and self.window > 0:
-            deadline = started + self.window
-            while not future.done():
-                before = time.monotonic()
-                os.sched_yield()
-                now = time.monotonic()
-                if now - before > _RAN_OTHERS:
-                    # This CPU is shared (perhaps with the partner itself):
-                    # spinning would only delay the other task. Look again
-                    # after a while: the scheduler may move either process.
-                    self._skip = _SKIP_AFTER_SHARED
-                    break
-                if now >= deadline:
-                    break
-                await asyncio.sleep(0)
+            await self._spin(future, started + self.window)
         try:
             await future
         finally:
             self._short = time.monotonic() - started <= self.window
+
+    async def _spin(self, future: asyncio.Future[None], deadline: float) -> None:
+        preempted = _preemptions()
+        shared = False
+        while not future.done():
+            before = time.monotonic()
+            os.sched_yield()
+            now = time.monotonic()
+            # A yield that ran another task, or the kernel taking the CPU away
+            # (another task wanted it): this CPU is shared, perhaps with the
+            # partner itself. Spinning would only delay the other task, and
+            # on a busy machine the spinner's CPU time counts against it.
+            shared = now - before > _RAN_OTHERS or _preemptions() != preempted
+            if shared or now >= deadline:
+                break
+            await asyncio.sleep(0)
+        if shared:
+            # Look again after a while (the scheduler may move either process);
+            # each time in a row doubles the pause.
+            self._skip = self._backoff
+            self._backoff = min(self._backoff * 2, _MAX_SKIP)
+        elif future.done():
+            self._backoff = _SKIP_AFTER_SHARED  # the spin caught the wake-up
+
+
+def _preemptions() -> int:
+    """Involuntary context switches of this thread so far."""
+    return resource.getrusage(_THREAD).ru_nivcsw
