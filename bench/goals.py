@@ -141,27 +141,27 @@ BENCHES: dict[str, Bench] = {
         "django_views.py", (), ("--seconds", "1", "--rounds", "1"), ("django_views.json",), 90
     ),
     "asgiref_sync": Bench(
-        "asgiref_sync.py", (), ("--calls", "1000", "--repeat", "1"), ("asgiref_sync.json",), 60
+        "asgiref_sync.py", (), ("--calls", "1000", "--repeat", "1"), ("asgiref_sync.json",), 100
     ),
     "asgiref_layers": Bench(
-        "asgiref_layers.py", (), ("--quick", "--repeat", "1"), ("asgiref_layers.json",), 60
+        "asgiref_layers.py", (), ("--quick", "--repeat", "1"), ("asgiref_layers.json",), 40
     ),
     "asgi_redis_bench": Bench(
         "asgi_redis_bench.py",
         ("--only", "loops,round-trips"),
         ("--only", "loops,round-trips", "--rounds", "1", "--members", "1000"),
         ("asgi_redis_bench.json",),
-        110,
+        60,
     ),
     "asgi_ipc_bench": Bench(
         "asgi_ipc_bench.py",
         (),
         ("--rounds", "200", "--messages", "2000", "--idle", "0.5"),
         ("asgi_ipc.json", "asgi_ipc-echo-runs.json"),
-        60,
+        40,
     ),
     "daphne_ws_memory": Bench(
-        "daphne_ws_memory.py", (), ("--connections", "30"), ("daphne_ws_memory.json",), 50
+        "daphne_ws_memory.py", (), ("--connections", "30"), ("daphne_ws_memory.json",), 20
     ),
 }
 
