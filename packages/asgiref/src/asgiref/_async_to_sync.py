@@ -37,7 +37,7 @@ from ._current_thread_executor import CurrentThreadExecutor
 from ._loop_thread import LoopThread, shared_loop_thread
 from ._storage import adopt_context
 from ._sync_to_async import awaiting_loop, awaiting_task_context
-from ._task_scope import TaskScope
+from ._task_scope import TaskScope, needs_factory, scoped_task_factory
 from ._thread_sensitive import ExecutorBinding, enter_bridge
 
 __all__ = ["AsyncSingleThreadContext", "AsyncToSync", "async_to_sync"]
@@ -48,6 +48,9 @@ _R = TypeVar("_R")
 _single_thread_var: contextvars.ContextVar[AsyncSingleThreadContext | None] = (
     contextvars.ContextVar("asgiref.sync.single_thread_context", default=None)
 )
+
+#: The loop class ``asyncio.new_event_loop`` gives by default (``_unix_events``' on Unix).
+_SELECTOR_LOOP: type[asyncio.AbstractEventLoop] = asyncio.SelectorEventLoop
 
 _LOOP_THREAD_ERROR = (
     "You cannot use AsyncToSync in the same thread as an async event loop - "
@@ -63,10 +66,12 @@ class _Outcome:
     without a GIL).
     """
 
-    __slots__ = ("result",)
+    __slots__ = ("result", "task")
 
     def __init__(self) -> None:
         self.result: tuple[Any, BaseException | None, contextvars.Context] | None = None
+        #: The call's task, set by its first step (on the loop's thread).
+        self.task: asyncio.Task[Any] | None = None
 
     def done(self) -> bool:
         return self.result is not None
@@ -135,7 +140,10 @@ class AsyncToSync(Generic[_P, _R]):
         started: list[asyncio.Task[None]] = []
         try:
             try:
-                loop.call_soon_threadsafe(_start, loop, coro, started, context=context)
+                if not on_awaiting_loop and _starts_directly(loop, context):
+                    started.append(_start_directly(loop, coro, context))
+                else:
+                    loop.call_soon_threadsafe(_start, loop, coro, started, context=context)
             except RuntimeError:
                 if not loop.is_closed():
                     raise
@@ -149,7 +157,7 @@ class AsyncToSync(Generic[_P, _R]):
             # Interrupted (Ctrl-C can land even inside call_soon_threadsafe): nobody will
             # collect the result any more, so the coroutine must not run on unowned.
             executor._close_after_failed_start()
-            _cancel_soon(loop, coro, started)
+            _cancel_soon(loop, coro, started, outcome)
             raise
         assert outcome.result is not None  # _serve_until returns once it is set
         return outcome.result
@@ -165,7 +173,7 @@ class AsyncToSync(Generic[_P, _R]):
         task_context: list[asyncio.Task[Any]] | None,
     ) -> None:
         adopt_context()
-        task = asyncio.current_task()
+        task = outcome.task = asyncio.current_task()
         enter_bridge(executor, task)
         scope = TaskScope() if own_scope else None
         if scope is not None:
@@ -202,15 +210,51 @@ def _start(
     started.append(loop.create_task(coro))
 
 
+def _starts_directly(loop: asyncio.AbstractEventLoop, context: contextvars.Context) -> bool:
+    """Whether the calling thread may create the call's task itself (see _start_directly).
+
+    Only on asgiref's own loops (``LoopThread``: the stdlib selector loop with the scoped
+    task factory), outside debug mode (which checks that ``call_soon`` runs on the loop's
+    thread), and for a context the factory would record nothing for.
+    """
+    return (
+        type(loop) is _SELECTOR_LOOP
+        and loop.get_task_factory() is scoped_task_factory
+        and not loop.get_debug()
+        and not needs_factory(context)
+    )
+
+
+def _start_directly(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], context: contextvars.Context
+) -> asyncio.Task[None]:
+    """Create the call's task from the calling thread, then wake the loop.
+
+    What ``call_soon_threadsafe(_start)`` does, minus one turn of the loop: the task's first
+    step is queued (``call_soon``: a deque append, atomic, as ``call_soon_threadsafe``'s own)
+    before the loop is woken, so the loop runs it on the turn the wake-up starts, instead of
+    running ``_start`` on that turn and the step on the next. Only where _starts_directly.
+    """
+    # The task runs in a copy of ``context``, as one created by _start inside it would.
+    task: asyncio.Task[None] = context.run(asyncio.Task, coro, loop=loop)
+    loop._write_to_self()  # type: ignore[attr-defined]
+    return task
+
+
 def _cancel_soon(
     loop: asyncio.AbstractEventLoop,
     coro: Coroutine[Any, Any, None],
     started: list[asyncio.Task[None]],
+    outcome: _Outcome,
 ) -> None:
     def cancel() -> None:
-        # Runs after _start if _start was scheduled at all (callbacks run in order).
-        if started:
-            started[0].cancel()
+        # Runs after the task's first step and after _start, if either was queued at all
+        # (callbacks run in order). The interruption may have landed after a direct start
+        # queued the first step but before ``started`` got the task: the step has recorded
+        # it in ``outcome`` by now.
+        task = outcome.task or (started[0] if started else None)
+        if task is not None:
+            task.cancel()
         else:
             coro.close()
 

@@ -22,9 +22,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ._context import internal_var
-from ._thread_sensitive import record_task_bridge
+from ._thread_sensitive import has_bridge, record_task_bridge
 
-__all__ = ["TaskScope", "scoped_task_factory"]
+__all__ = ["TaskScope", "needs_factory", "scoped_task_factory"]
 
 _scope_var = internal_var("asgiref.sync.task_scope")
 
@@ -83,3 +83,12 @@ def scoped_task_factory(
         scope.add(task)
     record_task_bridge(task, context)
     return task
+
+
+def needs_factory(context: contextvars.Context) -> bool:
+    """Whether a task created in ``context`` must be registered by the task factory.
+
+    False for a context that carries no scope and no bridge (a plain thread's): the
+    factory would record nothing for it, so such a task may be made without the factory.
+    """
+    return context.get(_scope_var, None) is not None or has_bridge(context)

@@ -40,6 +40,7 @@ __all__ = [
     "context_executors",
     "context_var",
     "enter_bridge",
+    "has_bridge",
     "record_task_bridge",
     "thread_sensitive_executor",
 ]
@@ -82,6 +83,11 @@ def record_task_bridge(task: asyncio.Task[Any], context: contextvars.Context | N
     bridge = own or bridge_of_current_task()
     if bridge is not None:
         _task_bridges[task] = bridge
+
+
+def has_bridge(context: contextvars.Context) -> bool:
+    """Whether ``context`` belongs to an ``async_to_sync`` call's bridge."""
+    return context.get(_bridge_var, None) is not None
 
 
 def bridge_of_current_task() -> _Bridge | None:
