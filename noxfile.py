@@ -331,18 +331,35 @@ def bench(session: nox.Session) -> None:
     runs only bench/goals.py in this session's environment (further arguments are its own,
     e.g. ``nox -s bench -- goals --runs 3``).
     """
-    # matplotlib renders the charts (bench/_results.py); the benchmarks run without it.
-    session.install(
-        "uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika", "matplotlib"
-    )
-    targets = [f"./{p}" for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
-    _install_local(session, *targets, django="5.2")
+    _bench_environment(session)
     if session.posargs[:1] == ["goals"]:
         session.run("python", "bench/goals.py", *session.posargs[1:])
         return
     for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _name.py: shared helpers
         if script.name not in _NOT_BENCHMARKS:
             session.run("python", str(script.relative_to(ROOT)))
+
+
+def _bench_environment(session: nox.Session) -> None:
+    """The benchmarks' peers and our packages (matplotlib draws the charts of bench/_results)."""
+    session.install(
+        "uvicorn[standard]", "hypercorn", "websockets", "redis", "aio-pika", "matplotlib"
+    )
+    targets = [f"./{p}" for p, _, _ in PACKAGES.values() if p != "packages/asgiref"]
+    _install_local(session, *targets, django="5.2")
+
+
+@nox.session(python=DEFAULT_PYTHON, tags=["ci"])
+def bench_tests(session: nox.Session) -> None:
+    """The benchmarks' own tests (about a minute): the goal table reads what each benchmark
+    writes, and the headline benchmark's smoke mode runs end to end and checks delivery.
+    They assert what a run produced, never how fast. Needs Redis on 127.0.0.1:6379."""
+    _bench_environment(session)
+    session.run(
+        "python", "-m", "pytest", "bench/tests", "bench/chat_broadcast",
+        "-p", "no:cacheprovider", "-q", *session.posargs,
+        env={"MYPYPATH": "bench"},
+    )  # fmt: skip
 
 
 #: bench/ scripts that ``nox -s bench`` does not run on its own (see its docstring).

@@ -39,7 +39,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _results import RESULTS_DIR, Series, Workload, machine, render_charts, write_results
+from _results import RESULTS_DIR, Series, Workload, add_output_options, machine, publish
 from _upstream_peer import build_venv
 from daphne_bench import free_port, process_cpu, wait_listening
 
@@ -280,8 +280,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-upstream", dest="upstream", action="store_false")
     parser.add_argument("--no-uvicorn", dest="uvicorn", action="store_false")
     parser.add_argument("--rebuild-upstream", action="store_true")
-    parser.add_argument("--no-charts", dest="charts", action="store_false")
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    add_output_options(parser)
     return parser.parse_args(argv)
 
 
@@ -291,22 +290,16 @@ def main(argv: list[str] | None = None) -> None:
     before = machine()
     runs = run_rounds(chosen, args)
     workloads = report(chosen, runs)
-    meta = {
-        "command": "python bench/chat_broadcast.py "
+    publish(
+        "chat_broadcast",
+        workloads,
+        before,
+        args,
+        command="python bench/chat_broadcast.py "
         + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine_before": before,
-        "machine_after": machine(),
-        "stacks": {
-            s.name: {"label": s.label, "server": s.server, "layer": s.layer} for s in chosen
-        },
-        "settings": {k: v for k, v in vars(args).items() if k != "output"},
-    }
-    path = write_results("chat_broadcast", workloads, meta, args.output)
-    after = meta["machine_after"]["loadavg"]
-    print(f"results: {path}  load average before {before['loadavg']} after {after}")
-    if args.charts:
-        for chart in render_charts(path):
-            print(f"chart: {chart}")
+        stacks={s.name: {"label": s.label, "server": s.server, "layer": s.layer} for s in chosen},
+        settings={k: v for k, v in vars(args).items() if k != "output"},
+    )
 
 
 if __name__ == "__main__":

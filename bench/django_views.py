@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from _results import Series, Workload, machine, render_charts, write_results
+from _results import Series, Workload, add_output_options, machine, publish
 from chat_broadcast import upstream_python
 from daphne_bench import free_port, pinned_server, process_cpu, wrk_seconds
 
@@ -87,7 +87,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-upstream", dest="upstream", action="store_false")
+    add_output_options(parser)
     args = parser.parse_args()
+    machine_before = machine()
     servers = commands(upstream_python() if args.upstream else None)
     rates: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
@@ -105,9 +107,8 @@ def main() -> None:
                     cpu.setdefault((name, view), []).append(
                         used * 1e6 / max(rate * wrk_seconds(args.seconds), 1)
                     )
-    meta = machine()
     ours = "ours (daphne)"
-    print(f"load average {meta['loadavg']}, {args.rounds} rounds x {args.seconds:g} s, medians")
+    print(f"{args.rounds} rounds x {args.seconds:g} s, medians")
     print(f"{'view':6} {'server':24} {'req/s':>8} {'CPU us/req':>11} {'ours / this':>12}")
     workloads = []
     for view in VIEWS:
@@ -129,9 +130,15 @@ def main() -> None:
                 notes={"cpu_us_per_request": cpus},
             )
         )
-    path = write_results("django_views", workloads, {**meta, "rounds": args.rounds})
-    render_charts(path)
-    print(f"results: {path}")
+    publish(
+        "django_views",
+        workloads,
+        machine_before,
+        args,
+        command="python bench/django_views.py " + " ".join(sys.argv[1:]),
+        rounds=args.rounds,
+        seconds=args.seconds,
+    )
 
 
 if __name__ == "__main__":
