@@ -43,11 +43,10 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import median
 from typing import Any
 
-from _results import RESULTS_DIR, Series, Workload, machine, render_charts, write_results
+from _results import Series, Workload, add_output_options, machine, publish
 from _upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
 
 MESSAGE: dict[str, Any] = {"type": "chat.message", "text": "hello world", "room": "lobby", "n": 1}
@@ -271,8 +270,7 @@ def main() -> None:
     parser.add_argument(
         "--no-upstream", action="store_true", help="skip upstream Channels' layer (needs PyPI once)"
     )
-    parser.add_argument("--no-charts", dest="charts", action="store_false")
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    add_output_options(parser)
     parser.add_argument("--peer", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -304,18 +302,14 @@ def main() -> None:
         print_row(row, results[row.label])
     if versions is not None:
         print(f"# upstream: {versions}")
-    meta: dict[str, Any] = {
-        "command": "python bench/asgiref_layers.py " + " ".join(sys.argv[1:]),
-        "machine_before": before,
-        "machine_after": machine(),
-        "settings": {k: v for k, v in vars(args).items() if k not in ("output", "peer")},
-    }
-    path = write_results("asgiref_layers", workloads(rows, results, versions), meta, args.output)
-    after = meta["machine_after"]["loadavg"]
-    print(f"results: {path}  load average before {before['loadavg']} after {after}")
-    if args.charts:
-        for chart in render_charts(path):
-            print(f"chart: {chart}")
+    publish(
+        "asgiref_layers",
+        workloads(rows, results, versions),
+        before,
+        args,
+        command="python bench/asgiref_layers.py " + " ".join(sys.argv[1:]),
+        settings={k: v for k, v in vars(args).items() if k not in ("output", "peer")},
+    )
 
 
 if __name__ == "__main__":

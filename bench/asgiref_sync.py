@@ -37,11 +37,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from statistics import median
-from typing import Any
 
-from _results import RESULTS_DIR, Series, Workload, machine, render_charts, write_results
+from _results import Series, Workload, add_output_options, machine, publish
 from _upstream_peer import ASGIREF_UPSTREAM, Peer, build_venv, serve_peer
 
 
@@ -291,8 +289,7 @@ def main() -> None:
     parser.add_argument(
         "--no-upstream", action="store_true", help="skip upstream asgiref (needs PyPI once)"
     )
-    parser.add_argument("--no-charts", dest="charts", action="store_false")
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    add_output_options(parser)
     parser.add_argument("--peer", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -308,19 +305,15 @@ def main() -> None:
     for peer in peers.values():
         peer.close()
     medians = report(rates, paired)
-    meta: dict[str, Any] = {
-        "command": "python bench/asgiref_sync.py " + " ".join(sys.argv[1:]),
-        "machine_before": before,
-        "machine_after": machine(),
-        "settings": {k: v for k, v in vars(args).items() if k not in ("output", "peer")},
-        "rates_per_round": rates,
-    }
-    path = write_results("asgiref_sync", workloads(medians, paired), meta, args.output)
-    after = meta["machine_after"]["loadavg"]
-    print(f"results: {path}  load average before {before['loadavg']} after {after}")
-    if args.charts:
-        for chart in render_charts(path):
-            print(f"chart: {chart}")
+    publish(
+        "asgiref_sync",
+        workloads(medians, paired),
+        before,
+        args,
+        command="python bench/asgiref_sync.py " + " ".join(sys.argv[1:]),
+        settings={k: v for k, v in vars(args).items() if k not in ("output", "peer")},
+        rates_per_round=rates,
+    )
 
 
 if __name__ == "__main__":
