@@ -62,7 +62,7 @@ def validate_headers(headers: object) -> RawHeaders:
                 )
         if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
             raise ProtocolError(f"header {name!r} contains CR, LF or ':' where it must not")
-        result.append((name, value))
+        result.append(pair if type(pair) is tuple else (name, value))
     return result
 
 

@@ -58,7 +58,7 @@ def build_head(
     ``length`` adds a ``content-length`` line; ``body`` (already framed) follows the head, so
     a whole response is joined once.
     """
-    parts = [status_line(status), prefix]
+    parts = [_STATUS_LINES.get(status) or status_line(status), prefix]
     for name, value in headers:
         parts += (name, b": ", value, b"\r\n")
     if length is not None:
