@@ -58,3 +58,57 @@ def test_sigterm_drains_http_and_closes_websockets(cli_server, free_port, record
         process.wait(30)
         assert process.returncode == 0
         ws.close()
+
+
+def _accepted_socket(port):
+    """A connection the server has accepted and that has sent nothing yet.
+
+    Connections are accepted in the order they queued, so once a request made on a later
+    connection has been answered, this one has been accepted too.
+    """
+    fresh = socket.create_connection(("127.0.0.1", port), timeout=30)
+    assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
+    return fresh
+
+
+def _read_response(sock):
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_a_connection_accepted_just_before_sigterm_still_gets_its_request_answered(
+    cli_server, free_port
+):
+    # Its client has just connected and may be sending its request as the server stops;
+    # closing it at once would fail a request that no client retries on a fresh connection.
+    port = free_port()
+    args = ["-p", str(port), "--shutdown-timeout", "20", "daphne_test_apps:app"]
+    with cli_server(args, port=port) as process, _accepted_socket(port) as fresh:
+        ws = _open_websocket(port)
+        process.send_signal(signal.SIGTERM)
+        # The WebSocket's 1001 means every connection has been told to shut down.
+        frame = ws.recv(4096)
+        assert frame[0] & 0x0F == 0x8 and struct.unpack("!H", frame[2:4])[0] == 1001
+        fresh.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = _read_response(fresh)
+        assert response.startswith(b"HTTP/1.1 200"), response
+        assert b"\r\nconnection: close\r\n" in response.lower()
+        process.wait(30)
+        assert process.returncode == 0
+        ws.close()
+
+
+def test_a_connection_that_never_sends_does_not_hold_shutdown_up(cli_server, free_port):
+    port = free_port()
+    args = ["-p", str(port), "--shutdown-timeout", "120", "daphne_test_apps:app"]
+    with cli_server(args, port=port) as process, _accepted_socket(port) as silent:
+        process.send_signal(signal.SIGTERM)
+        # Closed after its grace (about a second), far inside the 120 s shutdown timeout;
+        # the wait below is only a hang guard.
+        assert _read_response(silent) == b""
+        process.wait(60)
+        assert process.returncode == 0

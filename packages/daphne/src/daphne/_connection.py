@@ -37,6 +37,12 @@ from ._transport import close_transport, transport_info
 from ._types import Scope
 from ._upgrades import first_bytes, switch
 
+#: At a graceful shutdown, how long a connection that has sent nothing yet may take to send its
+#: first request head. The client has only just connected, so its request may already be on
+#: its way; closing at once would fail it, and a fresh connection's failure is not one that
+#: clients retry (a reused keep-alive connection's is).
+FIRST_REQUEST_GRACE = 1.0
+
 
 @implementer(interfaces.IHalfCloseableProtocol)
 class Connection(protocol.Protocol):
@@ -59,6 +65,7 @@ class Connection(protocol.Protocol):
         self._closing = False
         self._reading_paused = False
         self._read_closed = False
+        self._shutting_down = False
 
     # Twisted protocol ------------------------------------------------------------------------
 
@@ -220,11 +227,23 @@ class Connection(protocol.Protocol):
     # Graceful shutdown -----------------------------------------------------------------------
 
     def busy(self) -> bool:
-        """Whether work is in flight (graceful shutdown waits for these, not idle sockets)."""
+        """Whether work is in flight (graceful shutdown waits for these, not idle sockets).
+
+        A connection told to shut down before its first bytes counts as busy until they come
+        or its grace lapses (then it closes, and leaves the server's set).
+        """
+        if self._first_data and self._shutting_down and not self._closing:
+            return True
         return self.handler is not None and self.handler.busy()
 
     def shutdown(self) -> None:
-        """Stop after the work in flight; idle connections close now."""
+        """Stop after the work in flight; idle connections close now, except one that has
+        sent nothing yet: it gets ``FIRST_REQUEST_GRACE`` for its first request head (its head
+        deadline moves that close), which is answered and then closed."""
+        self._shutting_down = True
+        if self._first_data and self.handler is self.http1 and not self._closing:
+            self.head_deadline.set(min(FIRST_REQUEST_GRACE, self.config.request_header_timeout))
+            return
         if self.handler is not None:
             self.handler.shutdown()
 
