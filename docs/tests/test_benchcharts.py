@@ -143,7 +143,10 @@ def test_the_built_page_charts_what_the_daphne_readme_table_says(html_dir: Path)
     shown = [float(v) for v in re.findall(r'data-value="([^"]+)"', charts[0])]
     assert shown == expected
     text = re.sub(r"<[^>]+>", "", page)  # the command's words are spans of a literal
-    assert "bench/daphne_bench.py --seconds 5 --rounds 3; machine: the 2-core machine; " in text
-    assert "date: 2026-11-22." in text
+    assert (
+        "Command: python bench/goals.py; machine: the 2-core machine with nothing else running; "
+        in text
+    )
+    assert "date: 2026-12-05." in text
     # Every chart cites the date of the figures it draws.
     assert "date: not stated in the README." not in text
