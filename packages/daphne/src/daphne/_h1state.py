@@ -69,7 +69,7 @@ from ._request import (
 )
 from ._scope import RequestTargetError, build_http_scope
 from ._types import RawHeaders
-from ._wire import body_allowed, build_head, error_response, frame_chunk
+from ._wire import UNFRAMED, build_head, error_response, response_framing
 
 logger = logging.getLogger("daphne.http")
 #: Request body buffered for an application that has not read it yet, before reading pauses.
@@ -103,8 +103,7 @@ class Http1State:
         self._header_size = 0
         self._deferred_error: tuple[int, str] | None = None
         self._upgrade_to: str | None = None  # what an upgrade request switches to
-        self._chunked = False
-        self._allowed = True  # whether the response being written may carry a body
+        self._framing = UNFRAMED  # how the response being written delimits its body
         self._date = b""  # the Date line self._prefix was built with
         self._prefix = b""  # the server's own head lines: server (if named) and date
         self._pending_head: tuple[int, RawHeaders] | None = None
@@ -316,8 +315,7 @@ class Http1State:
 
     def _run(self, cycle: HttpCycle) -> None:
         self.cycle = cycle
-        self._chunked = False
-        self._allowed = True
+        self._framing = UNFRAMED
         self.actions.run(cycle)
 
     def app_exited(self, cycle: HttpCycle, exc: BaseException | None) -> None:
@@ -389,27 +387,13 @@ class Http1State:
         assert self._pending_head is not None
         status, headers = self._pending_head
         self._pending_head = None
-        has_length = False
-        for name, _ in headers:
-            if len(name) == 14 and name.lower() == b"content-length":
-                has_length = True
-                break
-        allowed = self._allowed = body_allowed(status, cycle.head_only)
-        length = None
-        if allowed and not has_length and not more:
-            length = len(first)
-            has_length = True
-        chunked = self._chunked = (
-            allowed and not has_length and cycle.scope["http_version"] == "1.1"
+        version = cycle.scope["http_version"]
+        framing = self._framing = response_framing(
+            status, headers, cycle.head_only, version, len(first), more
         )
-        if allowed and not has_length and not chunked:
-            cycle.keep_alive = False  # HTTP/1.0 without a length: the close ends the body.
-        if not self.server.accepting:
+        if framing.close_delimited or not self.server.accepting:
             cycle.keep_alive = False
-        if not allowed:
-            first = b""
-        elif chunked:
-            first = frame_chunk(first, not more)
+        first = framing.body(first, more)
         date = self.server.date.line()
         if date is not self._date:
             # The server line and the Date line change together at most once a second.
@@ -419,19 +403,17 @@ class Http1State:
             status,
             headers,
             prefix=self._prefix,
-            chunked=chunked,
+            chunked=framing.chunked,
             close=not cycle.keep_alive,
-            length=length,
+            length=framing.length,
             body=first,
         )
 
     def write_body(self, cycle: HttpCycle, data: bytes, more: bool) -> None:
         if self._pending_head is not None:
             data = self._head_and_body(cycle, data, more)
-        elif not self._allowed:
-            data = b""
-        elif self._chunked:
-            data = frame_chunk(data, not more)
+        else:
+            data = self._framing.body(data, more)
         if data:
             self.actions.write(data)
         if not more:

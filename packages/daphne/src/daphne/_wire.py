@@ -5,6 +5,7 @@ from __future__ import annotations
 import http
 import time
 from email.utils import formatdate
+from typing import NamedTuple
 
 from ._types import RawHeaders
 
@@ -41,6 +42,47 @@ class DateHeader:
 
 def body_allowed(status: int, head_request: bool) -> bool:
     return not (head_request or status < 200 or status in NO_BODY_STATUSES)
+
+
+class Framing(NamedTuple):
+    """How a response's body is delimited on an HTTP/1.x connection."""
+
+    allowed: bool  # the status and method allow a body at all
+    chunked: bool  # Transfer-Encoding: chunked
+    length: int | None  # a Content-Length the server adds (the whole body is known)
+    close_delimited: bool  # HTTP/1.0 with no length: only closing the connection ends it
+
+    def body(self, data: bytes, more: bool) -> bytes:
+        """*data* as it goes on the wire: nothing where no body is allowed, else chunked if so."""
+        if not self.allowed:
+            return b""
+        return frame_chunk(data, not more) if self.chunked else data
+
+
+def response_framing(
+    status: int, headers: RawHeaders, head_only: bool, http_version: str, first: int, more: bool
+) -> Framing:
+    """The framing of a response whose first body message has *first* bytes (*more* to come).
+
+    The application's own Content-Length wins; a response known whole gets one; otherwise
+    HTTP/1.1 is chunked and HTTP/1.0 is delimited by the close.
+    """
+    has_length = False
+    for name, _ in headers:
+        if len(name) == 14 and name.lower() == b"content-length":
+            has_length = True
+            break
+    allowed = body_allowed(status, head_only)
+    length = None
+    if allowed and not has_length and not more:
+        length = first
+        has_length = True
+    chunked = allowed and not has_length and http_version == "1.1"
+    return Framing(allowed, chunked, length, allowed and not has_length and not chunked)
+
+
+#: The framing before any response: a body is allowed, as it is.
+UNFRAMED = Framing(True, False, None, False)
 
 
 def build_head(
@@ -101,10 +143,13 @@ def error_response(status: int, detail: str = "", extra: RawHeaders = ()) -> byt
 
 
 __all__ = [
+    "UNFRAMED",
     "DateHeader",
+    "Framing",
     "body_allowed",
     "build_head",
     "error_response",
     "frame_chunk",
+    "response_framing",
     "status_line",
 ]
