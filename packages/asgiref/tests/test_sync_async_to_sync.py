@@ -119,19 +119,6 @@ def test_force_new_loop_works_in_a_thread_running_an_event_loop() -> None:
     assert asyncio.run(caller()) == 10
 
 
-def test_reuses_one_loop_across_calls_from_a_plain_thread() -> None:
-    async def loop_id() -> int:
-        return id(asyncio.get_running_loop())
-
-    first = async_to_sync(loop_id)()
-    second = async_to_sync(loop_id)()
-    from_other_thread: list[int] = []
-    worker = threading.Thread(target=lambda: from_other_thread.append(async_to_sync(loop_id)()))
-    worker.start()
-    worker.join()
-    assert first == second == from_other_thread[0]
-
-
 def test_loop_bound_resources_keep_working_across_calls() -> None:
     # A lock is bound to the loop it was first used on; a client connection (asyncio
     # streams) is too. The echo server is started in a fresh context, the documented way to

@@ -1,4 +1,4 @@
-"""Process-level behaviour of the shared loop: clean exit, fork, no import side effects.
+"""Process-level behaviour of asgiref's loops: clean exit, fork, Ctrl-C, no import side effects.
 
 Each scenario runs in a fresh interpreter with ``-W error`` (ResourceWarning included) so
 that a leaked thread, an unclosed loop or "Event loop is closed" shows up on stderr. Not
@@ -188,3 +188,121 @@ def test_ctrl_c_while_blocked_in_async_to_sync_cancels_the_coroutine() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.strip() == "interrupted True"
+
+
+def test_ctrl_c_while_the_caller_serves_sync_work_lets_the_driver_finish_the_call() -> None:
+    result = run_script(
+        """
+        import _thread, asyncio, threading
+        from asgiref.sync import async_to_sync, sync_to_async
+
+        events = []
+        cancelled = threading.Event()
+
+        async def body():
+            await sync_to_async(lambda: None)()  # hands the loop off
+            _thread.interrupt_main()  # Ctrl-C, landing while the caller serves
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        try:
+            async_to_sync(body)()
+        except KeyboardInterrupt:
+            events.append("KeyboardInterrupt")
+        if cancelled.wait(10):
+            events.append("the driver cancelled the call")
+
+        async def where():
+            return threading.get_ident()
+
+        # Once the driver has finished the cancelled call, calls run here again.
+        for _ in range(500):
+            if async_to_sync(where)() == threading.get_ident():
+                events.append("back on the thread's loop")
+                break
+            threading.Event().wait(0.01)
+        print(events)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.strip() == str(
+        ["KeyboardInterrupt", "the driver cancelled the call", "back on the thread's loop"]
+    )
+
+
+def test_generators_are_finalised_at_once_and_kept_tasks_cancelled_at_exit() -> None:
+    result = run_script(
+        """
+        import asyncio, contextvars, threading
+        from asgiref.sync import async_to_sync
+
+        async def agen():
+            try:
+                yield 1
+                yield 2
+            finally:
+                print("generator finalised", flush=True)
+
+        async def leaves_a_generator():
+            async for _ in agen():
+                break
+            return threading.get_ident()
+
+        # The generator's finaliser is queued as the call ends: it runs before the call
+        # returns, and the loop stays with the thread.
+        assert async_to_sync(leaves_a_generator)() == threading.get_ident()
+        assert async_to_sync(leaves_a_generator)() == threading.get_ident()
+        print("still on the thread", flush=True)
+
+        async def waits():
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                print("cancelled at exit", flush=True)
+                raise
+
+        async def spawn():
+            contextvars.Context().run(asyncio.ensure_future, waits())
+            await asyncio.sleep(0)
+
+        async_to_sync(spawn)()
+        print("returned", flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        "generator finalised",
+        "generator finalised",
+        "still on the thread",
+        "returned",
+        "cancelled at exit",
+    ]
+
+
+def test_a_forked_child_gets_a_loop_of_its_own() -> None:
+    result = run_script(
+        """
+        import asyncio, os
+        from asgiref.sync import async_to_sync
+
+        async def loop_id():
+            return id(asyncio.get_running_loop())
+
+        parent = async_to_sync(loop_id)()
+        pid = os.fork()
+        if pid == 0:
+            child = async_to_sync(loop_id)()
+            os._exit(0 if child != parent else 3)
+        _, status = os.waitpid(pid, 0)
+        # The parent's loop still works (the child did not touch its selector).
+        assert async_to_sync(loop_id)() == parent
+        print("child exit", os.waitstatus_to_exitcode(status), flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "child exit 0"

@@ -38,6 +38,7 @@ from ._loop_thread import LoopThread, shared_loop_thread
 from ._storage import adopt_context
 from ._sync_to_async import awaiting_loop, awaiting_task_context
 from ._task_scope import TaskScope, needs_factory, scoped_task_factory
+from ._thread_loop import ThreadLoop, is_handed_off, own_thread_loop
 from ._thread_sensitive import ExecutorBinding, enter_bridge
 
 __all__ = ["AsyncSingleThreadContext", "AsyncToSync", "async_to_sync"]
@@ -66,12 +67,14 @@ class _Outcome:
     without a GIL).
     """
 
-    __slots__ = ("result", "task")
+    __slots__ = ("finish", "result", "task")
 
-    def __init__(self) -> None:
+    def __init__(self, finish: Callable[[], None] | None = None) -> None:
         self.result: tuple[Any, BaseException | None, contextvars.Context] | None = None
         #: The call's task, set by its first step (on the loop's thread).
         self.task: asyncio.Task[Any] | None = None
+        #: Called (on the loop) once ``result`` is set; None: notify the executor.
+        self.finish = finish
 
     def done(self) -> bool:
         return self.result is not None
@@ -105,16 +108,20 @@ class AsyncToSync(Generic[_P, _R]):
         if not self.force_new_loop and asyncio._get_running_loop() is not None:
             raise RuntimeError(_LOOP_THREAD_ERROR)
         own_loop: LoopThread | None = None
-        if self.force_new_loop:
-            own_loop = LoopThread("asgiref-async-to-sync-new-loop")
-            loop = own_loop.loop
+        target = self._target()
+        if isinstance(target, ThreadLoop):
+            value, error, context = self._run_here(target, args, kwargs)
         else:
-            loop = _target_loop()
-        try:
-            value, error, context = self._run_on(loop, args, kwargs)
-        finally:
-            if own_loop is not None:
-                own_loop.stop()
+            if target is None:
+                own_loop = LoopThread("asgiref-async-to-sync-new-loop")
+                loop = own_loop.loop
+            else:
+                loop = target
+            try:
+                value, error, context = self._run_on(loop, args, kwargs)
+            finally:
+                if own_loop is not None:
+                    own_loop.stop()
         restore_context(context)
         if error is not None:
             try:
@@ -123,6 +130,35 @@ class AsyncToSync(Generic[_P, _R]):
                 del error  # no cycle through this frame's traceback
         result: _R = value
         return result
+
+    def _target(self) -> ThreadLoop | asyncio.AbstractEventLoop | None:
+        """This thread's own loop, another running loop, or None for a fresh one."""
+        if self.force_new_loop:
+            return None
+        single = _single_thread_var.get()
+        if single is not None:
+            return single._loop()
+        parent = awaiting_loop()
+        if parent is not None and (parent.is_running() or is_handed_off(parent)):
+            return parent
+        here = own_thread_loop()
+        if here.background is not None:
+            return here.background.loop
+        if here.busy:
+            return shared_loop_thread().loop  # still finishing an interrupted call
+        return here
+
+    def _run_here(
+        self, here: ThreadLoop, args: Any, kwargs: Any
+    ) -> tuple[Any, BaseException | None, contextvars.Context]:
+        """Run the coroutine on this thread's own loop, in this thread (see _thread_loop)."""
+        executor = CurrentThreadExecutor()
+        outcome = _Outcome(here.loop.stop)
+        coro = self._main(executor, outcome, sys.exc_info()[1], args, kwargs, True, None)
+        task = here.start(coro, contextvars.copy_context())
+        here.run(task, executor, outcome)
+        assert outcome.result is not None  # run returns once the task is done
+        return outcome.result
 
     def _run_on(
         self, loop: asyncio.AbstractEventLoop, args: Any, kwargs: Any
@@ -194,7 +230,10 @@ class AsyncToSync(Generic[_P, _R]):
                     await scope.cancel_leftovers()
             finally:
                 outcome.result = (value, error, contextvars.copy_context())
-                executor._notify()
+                if outcome.finish is None:
+                    executor._notify()
+                else:
+                    outcome.finish()
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
@@ -264,16 +303,6 @@ def _cancel_soon(
         coro.close()  # the loop is closed: nothing of the call can run any more
 
 
-def _target_loop() -> asyncio.AbstractEventLoop:
-    single = _single_thread_var.get()
-    if single is not None:
-        return single._loop()
-    parent = awaiting_loop()
-    if parent is not None and parent.is_running():
-        return parent
-    return shared_loop_thread().loop
-
-
 class AsyncSingleThreadContext:
     """Context manager: every ``async_to_sync`` call inside it runs on one loop and thread.
 
@@ -290,7 +319,8 @@ class AsyncSingleThreadContext:
         chosen = self._chosen
         if chosen is None or not chosen.is_running():
             parent = awaiting_loop()
-            chosen = parent if parent is not None and parent.is_running() else None
+            running = parent is not None and (parent.is_running() or is_handed_off(parent))
+            chosen = parent if running else None
             chosen = chosen or shared_loop_thread().loop
             self._chosen = chosen
         return chosen

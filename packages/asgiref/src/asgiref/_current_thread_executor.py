@@ -36,6 +36,13 @@ class Finishing(Protocol):
     def done(self) -> bool: ...
 
 
+class Driving(Protocol):
+    """The thread is running an event loop of its own for an ``async_to_sync`` call (see
+    ``_thread_loop``) instead of serving its queue: work queued for it must get it out."""
+
+    def request_hand_off(self) -> None: ...
+
+
 class _WorkItem:
     __slots__ = ("args", "fn", "future", "kwargs")
 
@@ -77,6 +84,8 @@ class _ThreadWork:
         self.items: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.open_executors = 0
         self.serving_depth = 0
+        #: Set while the thread runs its own loop for a call (it serves nothing then).
+        self.driving: Driving | None = None
 
     def fail_queued(self) -> None:
         """Fail every queued item (called with ``lock`` held, when nobody serves anymore)."""
@@ -219,7 +228,8 @@ class CurrentThreadExecutor(Executor):
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         """Queue ``fn(*args, **kwargs)`` to run in the executor's thread."""
         work = self._work
-        if threading.current_thread() is work.thread:
+        driving = work.driving
+        if driving is None and threading.current_thread() is work.thread:
             raise RuntimeError(
                 "You cannot submit onto CurrentThreadExecutor from its own thread "
                 f"({work.thread.name!r}); call the function directly"
@@ -231,6 +241,8 @@ class CurrentThreadExecutor(Executor):
                     "CurrentThreadExecutor already quit: its run_until_future has returned"
                 )
             work.items.put(_WorkItem(future, fn, args, kwargs))
+        if driving is not None:
+            driving.request_hand_off()
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

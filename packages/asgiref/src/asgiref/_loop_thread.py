@@ -29,10 +29,16 @@ __all__ = ["LoopThread", "shared_loop_thread", "stop_shared_loop_thread"]
 class LoopThread:
     """An event loop running forever in its own daemon thread."""
 
-    def __init__(self, name: str = "asgiref-async-to-sync") -> None:
-        self.loop = asyncio.new_event_loop()
-        self.loop.set_task_factory(scoped_task_factory)  # type: ignore[arg-type]
+    def __init__(
+        self, name: str = "asgiref-async-to-sync", loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        """Start a thread running ``loop`` (an idle loop handed over), or a new loop."""
+        if loop is None:
+            loop = asyncio.new_event_loop()
+            loop.set_task_factory(scoped_task_factory)  # type: ignore[arg-type]
+        self.loop = loop
         self._stopping = False
+        self._close_in_thread = False
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
@@ -45,6 +51,8 @@ class LoopThread:
                 self.loop.run_forever()
         finally:
             asyncio.set_event_loop(None)
+            if self._close_in_thread and not self.loop.is_closed():
+                self.loop.close()
 
     def is_usable(self) -> bool:
         return self.thread.is_alive() and not self.loop.is_closed()
@@ -65,6 +73,24 @@ class LoopThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join()
         self.loop.close()
+
+    def stop_soon(self) -> None:
+        """Like :meth:`stop`, without waiting: the loop's own thread finishes and closes it
+        (for a caller that may be that thread, or must not block)."""
+        if self.loop.is_closed() or self._stopping:
+            return
+        self._stopping = True
+        self._close_in_thread = True
+        try:
+            self.loop.call_soon_threadsafe(self.loop.create_task, self._finish_and_stop())
+        except RuntimeError:
+            pass  # closed meanwhile
+
+    async def _finish_and_stop(self) -> None:
+        try:
+            await self._finish()
+        finally:
+            self.loop.stop()
 
     async def _finish(self) -> None:
         current = asyncio.current_task()

@@ -24,9 +24,13 @@ from typing import Any
 from ._context import internal_var
 from ._thread_sensitive import has_bridge, record_task_bridge
 
-__all__ = ["TaskScope", "needs_factory", "scoped_task_factory"]
+__all__ = ["TaskScope", "has_free_tasks", "needs_factory", "scoped_task_factory"]
 
 _scope_var = internal_var("asgiref.sync.task_scope")
+#: Per loop, the tasks that belong to no call (made in a fresh context).
+_free_tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet[Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class TaskScope:
@@ -81,8 +85,16 @@ def scoped_task_factory(
     scope = context.get(_scope_var) if context is not None else _scope_var.get(None)
     if scope is not None:
         scope.add(task)
+    else:
+        _free_tasks.setdefault(loop, weakref.WeakSet()).add(task)
     record_task_bridge(task, context)
     return task
+
+
+def has_free_tasks(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a task that belongs to no call is still pending on ``loop``."""
+    tasks = _free_tasks.get(loop)
+    return tasks is not None and any(not task.done() for task in tasks)
 
 
 def needs_factory(context: contextvars.Context) -> bool:

@@ -91,6 +91,8 @@ def has_bridge(context: contextvars.Context) -> bool:
 
 
 def bridge_of_current_task() -> _Bridge | None:
+    if asyncio._get_running_loop() is None:
+        return None  # a task made for an idle loop (see _thread_loop)
     task = asyncio.current_task()
     return _task_bridges.get(task) if task is not None else None
 
