@@ -207,3 +207,38 @@ def test_an_exception_escaping_the_loop_cancels_the_call_and_leaves_the_loop_usa
     assert outcome == "KeyboardInterrupt"
     assert seen == ["cancelled"]
     assert where_after == caller
+
+
+def test_a_coroutine_that_blocks_stalls_only_its_own_thread() -> None:
+    # Thread A's coroutine blocks (a plain threading.Event wait, no await) until thread B's
+    # call has run: with one loop shared by both threads this would never finish.
+    b_ran = threading.Event()
+
+    async def blocks() -> str:
+        return "A" if b_ran.wait(20) else "A timed out"
+
+    async def quick() -> str:
+        b_ran.set()
+        return "B"
+
+    results: list[str] = []
+    a = threading.Thread(target=lambda: results.append(async_to_sync(blocks)()))
+    a.start()
+    assert in_fresh_thread(lambda: async_to_sync(quick)()) == "B"
+    a.join(30)
+    assert results == ["A"]
+
+
+def test_a_pending_timer_moves_the_loop_to_a_thread_of_its_own() -> None:
+    # A client library's heartbeat: a timer scheduled on the loop, no task.
+    fired = threading.Event()
+
+    async def arm() -> int:
+        asyncio.get_running_loop().call_later(0.05, fired.set)
+        return threading.get_ident()
+
+    def calls() -> tuple[bool, bool]:
+        ran_here = async_to_sync(arm)() == threading.get_ident()
+        return ran_here, fired.wait(20)  # fires with nobody calling
+
+    assert in_fresh_thread(calls) == (True, True)

@@ -4,8 +4,8 @@ A layer starts its long-lived work lazily, inside some caller's ``send`` or
 ``receive``: the connection (and with it aiormq's reader, writer, heartbeat and
 per-channel reader tasks, which inherit the context they are created in), the
 supervisor, consumer setups and acknowledgements. A caller's scope may cancel
-what it leaves behind when it returns: asgiref's ``async_to_sync`` does, on its
-long-lived shared loop, for every task created in the call's context (see
+what it leaves behind when it returns: asgiref's ``async_to_sync`` does, on the
+long-lived loops it runs calls on, for every task created in the call's context (see
 ``asgiref._task_scope``). So every such task starts in a fresh, empty
 ``contextvars.Context``: it belongs to no call and ends only when the layer
 ends it, or when its loop shuts down.

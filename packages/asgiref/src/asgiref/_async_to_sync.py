@@ -6,10 +6,13 @@ Where the coroutine runs:
   (it is idle in this respect: it is awaiting us), so loop-bound state stays on its loop;
 * inside :class:`AsyncSingleThreadContext`: on the loop the context's first call used;
 * with ``force_new_loop=True``: on a fresh loop in a fresh thread, closed afterwards;
-* otherwise: on asgiref's shared, long-lived loop thread (see ``_loop_thread``).
+* otherwise: on the calling thread's own loop, in the calling thread (see ``_thread_loop``;
+  once that loop has graduated to a thread of its own, there; while it still finishes an
+  interrupted call, on asgiref's shared loop thread, see ``_loop_thread``).
 
 Meanwhile the calling thread serves a :class:`CurrentThreadExecutor`, so thread-sensitive
-``sync_to_async`` calls made by the coroutine come back to it.
+``sync_to_async`` calls made by the coroutine come back to it (on its own loop, the thread
+first hands the loop off to a driver thread).
 
 Tasks the coroutine starts and leaves unfinished are cancelled and awaited before the call
 returns, like :func:`asyncio.run` (and asgiref 3.x, which closed a loop per call) would,

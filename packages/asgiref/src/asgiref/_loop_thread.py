@@ -1,9 +1,10 @@
-"""Long-lived event loops that ``async_to_sync`` runs coroutines on.
+"""Event loops running forever in daemon threads, for ``async_to_sync`` calls.
 
-A plain thread (one with no event loop of its own and not serving a ``sync_to_async`` call)
-hands its coroutine to one shared loop running in a daemon thread. Reusing that loop is what
-makes ``async_to_sync`` cheap (no loop setup and teardown per call), and it keeps loop-bound
-resources such as connection pools usable from call to call and from thread to thread.
+Plain threads run their calls on loops of their own (``_thread_loop``). A loop here serves
+the calls made inside :class:`~asgiref.sync.AsyncSingleThreadContext` (one shared loop,
+created lazily), a thread's own loop once it has graduated (it must keep running between
+calls), and ``force_new_loop=True`` calls (one loop per call). The shared loop keeps
+loop-bound resources usable from call to call and from thread to thread.
 
 Invariants:
 
@@ -63,7 +64,7 @@ class LoopThread:
             return
         if threading.current_thread() is self.thread:
             raise RuntimeError("A LoopThread cannot stop itself from its own thread")
-        if self.thread.is_alive():
+        if self.thread.is_alive() and not self._stopping:
             try:
                 done = asyncio.run_coroutine_threadsafe(self._finish(), self.loop)
                 done.result()
@@ -71,7 +72,8 @@ class LoopThread:
                 pass  # the loop already stopped
             self._stopping = True
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join()
+        # After stop_soon, the loop's thread finishes, stops and closes the loop itself.
+        self.thread.join()
         self.loop.close()
 
     def stop_soon(self) -> None:

@@ -284,16 +284,17 @@ def own_thread_loop() -> ThreadLoop:
 
 
 def _new_thread_loop() -> ThreadLoop:
+    global _exit_hook_registered
     here = ThreadLoop()
-    if not _live and _exit_hook_pid[0] != os.getpid():
-        _exit_hook_pid[0] = os.getpid()
+    if not _exit_hook_registered:  # a forked child inherits the registration
+        _exit_hook_registered = True
         # Registered after the shared pool's hook (made by ThreadLoop()): runs before it.
         atexit.register(_close_all)
     _live.add(here)
     return here
 
 
-_exit_hook_pid = [0]
+_exit_hook_registered = False
 
 
 def _close_all() -> None:
