@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -62,14 +63,25 @@ class SQLiteChannelLayer(BaseChannelLayer):
         self.poll_interval = poll_interval
         self._serializer = get_serializer("json")
         self._client = secrets.token_hex(6)
-        self._db: sqlite3.Connection | None = None
+        # A SQLite connection belongs to the thread that opened it, and a layer is
+        # called from many threads (each sync caller runs its calls in its own thread):
+        # one connection per thread.
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-        return self._db
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
 
     def _transaction(self) -> sqlite3.Connection:
         db = self._connection()
@@ -164,6 +176,10 @@ class SQLiteChannelLayer(BaseChannelLayer):
             db.execute("COMMIT")
 
     async def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        # Each thread's connection is only used by that thread; closing is safe from
+        # here once the callers are done (check_same_thread=False permits it).
+        with self._all_lock:
+            connections, self._all = self._all, []
+        self._local = threading.local()
+        for db in connections:
+            db.close()

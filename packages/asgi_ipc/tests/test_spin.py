@@ -87,3 +87,36 @@ async def test_a_receiver_left_waiting_stops_using_cpu(make_layer: Make) -> None
     assert used < 0.05, f"a waiting receiver used {used * 1000:.1f} ms of CPU in 0.5 s"
     await layer.send("work.queue", {"index": "last"})
     assert await asyncio.wait_for(waiting, 5) == {"index": "last"}
+
+
+async def test_a_spinning_receiver_takes_its_wake_up_from_the_fifo_directly(
+    tmp_path: Path,
+) -> None:
+    # The spin looks at the FIFO itself each turn: a wake-up written by another
+    # process (here: a plain write to the FIFO) resolves the armed future without
+    # the loop having polled its descriptors; with nothing written, poll() is False,
+    # and a closed waker never reads (its descriptor number may be reused).
+    from asgi_ipc._spin import Spinner
+    from asgi_ipc._wakeup import Poster, Waker
+
+    waker = Waker(str(tmp_path / "fifo"), 0o600)
+    poster = Poster()
+    try:
+        armed = waker.arm()
+        assert waker.poll() is False  # nothing written yet
+        assert not armed.done()
+        poster.post(waker.path)  # another process's wake-up
+        polls: list[bool] = []
+
+        def poll() -> bool:
+            polls.append(waker.poll())
+            return polls[-1]
+
+        # No loop turn happens before the spin's first look: only poll() can see it.
+        await asyncio.wait_for(Spinner(window=5.0).wait(armed, poll), 10)
+        assert armed.done()
+        assert polls == [True]
+    finally:
+        poster.close()
+        waker.close()
+    assert waker.poll() is False

@@ -193,9 +193,12 @@ def test_ctrl_c_while_blocked_in_async_to_sync_cancels_the_coroutine() -> None:
 def test_ctrl_c_while_the_caller_serves_sync_work_lets_the_driver_finish_the_call() -> None:
     result = run_script(
         """
-        import _thread, asyncio, threading
+        import _thread, asyncio, signal, threading
         from asgiref.sync import async_to_sync, sync_to_async
 
+        # A shell starts background jobs with SIGINT ignored, and Python keeps it so:
+        # interrupt_main() would then do nothing.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         events = []
         cancelled = threading.Event()
 

@@ -137,7 +137,7 @@ class Demux:
             try:
                 got = self._pop(key, bool(queue.waiters))
                 if got is None:
-                    await self._spinner.wait(armed)
+                    await self._spinner.wait(armed, self._waker.poll)
                     continue
             finally:
                 self._waker.disarm(armed)

@@ -9,14 +9,14 @@ the other CPU is idle) the round trip gets about 100 us slower: the
 round-trip time was bimodal, depending on where the two processes ran.
 
 So a receiver whose recent waits were short first waits *through its event
-loop*: each turn it offers the CPU away (``sched_yield``), then lets the loop
-poll its descriptors without blocking (``sleep(0)``), which is when the
-wake-up FIFO's byte is seen. Other tasks of the loop keep running meanwhile,
-and the CPU never halts. If the yield actually ran another task, this CPU is
-shared (perhaps with the partner itself, when both run on one CPU and
-spinning would only delay it), and the receiver blocks at once, and for the
-next waits too (64, doubling while the CPU stays shared); it also blocks
-after ``SPIN_WINDOW``. A receiver whose last wait outlasted the
+loop*: each turn it reads the wake-up FIFO itself (non-blocking: a byte there
+ends the wait at once, a turn before the loop would have seen it), offers the
+CPU away (``sched_yield``), then lets the loop run (``sleep(0)``). Other tasks
+of the loop keep running meanwhile, and the CPU never halts. If the yield
+actually ran another task, this CPU is shared (perhaps with the partner
+itself, when both run on one CPU and spinning would only delay it), and the
+receiver blocks at once, and for the next waits too (64, doubling while the
+CPU stays shared); it also blocks after ``SPIN_WINDOW``. A receiver whose last wait outlasted the
 window (an idle worker, sparse traffic) blocks at once, so an idle process
 still uses no CPU and a slow trickle of messages costs no spinning.
 """
@@ -27,6 +27,7 @@ import asyncio
 import os
 import resource
 import time
+from collections.abc import Callable
 from typing import Final
 
 __all__ = ["SPIN_WINDOW", "Spinner"]
@@ -58,22 +59,33 @@ class Spinner:
         self._skip = 0
         self._backoff = _SKIP_AFTER_SHARED
 
-    async def wait(self, future: asyncio.Future[None]) -> None:
-        """Return once *future* is done (it is resolved by the wake-up FIFO)."""
+    async def wait(
+        self, future: asyncio.Future[None], poll: Callable[[], bool] | None = None
+    ) -> None:
+        """Return once *future* is done (it is resolved by the wake-up FIFO).
+
+        While spinning, ``poll()`` (if given) looks for the wake-up directly each
+        turn, so one arriving is taken at once rather than on the loop's next poll
+        of its descriptors, one turn later.
+        """
         started = time.monotonic()
         if self._skip:
             self._skip -= 1
         elif self._short and self.window > 0:
-            await self._spin(future, started + self.window)
+            await self._spin(future, started + self.window, poll)
         try:
             await future
         finally:
             self._short = time.monotonic() - started <= self.window
 
-    async def _spin(self, future: asyncio.Future[None], deadline: float) -> None:
+    async def _spin(
+        self, future: asyncio.Future[None], deadline: float, poll: Callable[[], bool] | None
+    ) -> None:
         preempted = _preemptions()
         shared = False
         while not future.done():
+            if poll is not None and poll():
+                break
             before = time.monotonic()
             os.sched_yield()
             now = time.monotonic()

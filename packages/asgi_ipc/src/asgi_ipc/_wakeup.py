@@ -89,6 +89,18 @@ class Waker:
             pass
         self.wake_local()
 
+    def poll(self) -> bool:
+        """Take a pending wake-up now, without waiting for the loop to see the FIFO
+        readable; True if there was one (every armed future is then resolved)."""
+        if self._closed:  # set before the descriptor is closed (its number may be reused)
+            return False
+        try:
+            got = os.read(self._fd, 4096)
+        except OSError:  # BlockingIOError: nothing written; or closed meanwhile
+            return False
+        self.wake_local()
+        return bool(got)
+
     def wake_local(self) -> None:
         """Resolve every armed future (a client wakes itself without the FIFO)."""
         with self._mutex:
