@@ -24,7 +24,7 @@ import threading
 from ._singleton import ProcessSingleton
 from ._task_scope import scoped_task_factory
 
-__all__ = ["LoopThread", "shared_loop_thread", "stop_shared_loop_thread"]
+__all__ = ["LoopThread", "finish_leftovers", "shared_loop_thread", "stop_shared_loop_thread"]
 
 
 class LoopThread:
@@ -95,13 +95,19 @@ class LoopThread:
             self.loop.stop()
 
     async def _finish(self) -> None:
-        current = asyncio.current_task()
-        pending = [t for t in asyncio.all_tasks() if t is not current]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        await self.loop.shutdown_asyncgens()
+        await finish_leftovers()
         await self.loop.shutdown_default_executor()
+
+
+async def finish_leftovers() -> None:
+    """On the running loop: cancel and await every other task, finalise async generators
+    (what ``asyncio.run`` does before it closes its loop)."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 # Loops inherited by a forked child: their thread is gone, so they can neither run nor be

@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._current_thread_executor import CurrentThreadExecutor
-from ._loop_thread import LoopThread
+from ._loop_thread import LoopThread, finish_leftovers
 from ._singleton import ProcessSingleton
 from ._task_scope import has_free_tasks, needs_factory, scoped_task_factory
 
@@ -223,7 +223,7 @@ class ThreadLoop:
             return
         try:
             if wait and asyncio._get_running_loop() is None:
-                loop.run_until_complete(_finish_loop())
+                loop.run_until_complete(finish_leftovers())
         finally:
             loop._default_executor = None  # type: ignore[attr-defined]
             loop.close()
@@ -235,15 +235,6 @@ class ThreadLoop:
 
 def _stop_loop(task: asyncio.Future[Any]) -> None:
     task.get_loop().stop()
-
-
-async def _finish_loop() -> None:
-    current = asyncio.current_task()
-    pending = [task for task in asyncio.all_tasks() if task is not current]
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 #: Loops handed off to a driver and not yet given back.
