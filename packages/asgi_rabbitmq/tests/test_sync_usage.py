@@ -86,9 +86,12 @@ def test_one_connection_serves_every_sync_call(sync_layer: RabbitmqChannelLayer)
             async_to_sync(layer.send)(channel, {"type": "m", "n": n})
             assert async_to_sync(_receive)(layer, channel)["n"] == n
             links.append(async_to_sync(current_link)())
+        # Checked in the thread: its loop (and the loop's connection) ends with it.
+        usable.append(links[-1].usable())
 
+    usable: list[bool] = []
     _join(_in_thread(work))
-    assert len(set(map(id, links))) == 1 and links[0].usable()
+    assert len(set(map(id, links))) == 1 and usable == [True]
 
 
 @pytest.mark.parametrize("kind", ["process-local", "normal"])
